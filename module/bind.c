@@ -1,0 +1,94 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * VMEXEC_IOC_BIND: attach an open file to the address space of the process
+ * behind a pidfd.
+ *
+ * Access is the ptrace attach check with the real credentials of the task
+ * calling BIND, done by mm_access(), which holds the target's
+ * exec_update_lock so that a concurrent setuid exec cannot slip between the
+ * check and the mm it returns. The binding then keeps only an mm_count
+ * reference: the target's memory is freed when the target is done with it,
+ * and work in it first takes an mm_users reference with mmget_not_zero().
+ */
+#include <linux/file.h>
+#include <linux/pid.h>
+#include <linux/ptrace.h>
+#include <linux/sched/mm.h>
+#include <linux/sched/task.h>
+#include <linux/vmexec.h>
+#include "vmexec.h"
+
+static struct mm_struct *vmexec_pidfd_mm(int pidfd)
+{
+	struct task_struct *task;
+	struct mm_struct *mm;
+	struct file *file;
+	struct pid *pid;
+
+	file = fget(pidfd);
+	if (!file)
+		return ERR_PTR(-EBADF);
+	pid = vmexec_k_pidfd_pid(file);
+	if (IS_ERR(pid)) {
+		fput(file);
+		return ERR_PTR(-EINVAL);
+	}
+	task = get_pid_task(pid, PIDTYPE_PID);
+	fput(file);
+	if (!task)
+		return ERR_PTR(-ESRCH);
+
+	/* NULL for kernel threads and tasks past exit_mm(). */
+	mm = vmexec_k_mm_access(task, PTRACE_MODE_ATTACH_REALCREDS);
+	put_task_struct(task);
+	if (!mm)
+		return ERR_PTR(-ESRCH);
+	return mm;
+}
+
+long vmexec_ioctl_bind(struct vmexec_file *vf, void __user *uarg)
+{
+	struct vmexec_bind args;
+	struct mm_struct *mm;
+	int err;
+
+	err = vmexec_copy_args(&args, sizeof(args), uarg);
+	if (err)
+		return err;
+	if (args.flags || args.reserved)
+		return -EINVAL;
+	if (READ_ONCE(vf->mm))
+		return -EBUSY;
+
+	mm = vmexec_pidfd_mm(args.pidfd);
+	if (IS_ERR(mm))
+		return PTR_ERR(mm);
+
+	mmgrab(mm);
+	mmput(mm);
+	if (cmpxchg(&vf->mm, NULL, mm)) {
+		mmdrop(mm);
+		return -EBUSY;
+	}
+	return 0;
+}
+
+/* An mm_users reference on the bound mm, or an ERR_PTR. */
+struct mm_struct *vmexec_get_bound_mm(struct vmexec_file *vf)
+{
+	/* Pairs with the cmpxchg() in vmexec_ioctl_bind(). */
+	struct mm_struct *mm = smp_load_acquire(&vf->mm);
+
+	if (!mm)
+		return ERR_PTR(-EINVAL);
+	if (!mmget_not_zero(mm))
+		return ERR_PTR(-ESRCH);
+	return mm;
+}
+
+void vmexec_unbind(struct vmexec_file *vf)
+{
+	if (vf->mm)
+		mmdrop(vf->mm);
+	vf->mm = NULL;
+}

@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Every difference between the supported kernels lives here. The rest of the
+ * module is written against one API and tests only the constants below.
+ * Force-included into every file by Kbuild.
+ */
+#ifndef _VMEXEC_COMPAT_H
+#define _VMEXEC_COMPAT_H
+
+#include <linux/version.h>
+
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 1, 0) || \
+	LINUX_VERSION_CODE >= KERNEL_VERSION(6, 13, 0)
+#error "vmexec supports Linux 6.1 to 6.12"
+#endif
+
+#ifndef CONFIG_X86_64
+#error "vmexec supports x86-64 only"
+#endif
+
+#if !defined(CONFIG_DYNAMIC_FTRACE_WITH_ARGS) || !defined(CONFIG_KPROBES) || \
+	!defined(CONFIG_GENERIC_ENTRY)
+#error "vmexec needs DYNAMIC_FTRACE_WITH_ARGS, KPROBES and GENERIC_ENTRY"
+#endif
+
+/* 6.1 caches RSS counters per task; 6.2 made them per-cpu in the mm. */
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 2, 0)
+#define VMEXEC_SPLIT_RSS	1
+#else
+#define VMEXEC_SPLIT_RSS	0
+#endif
+
+/* Per-mm concurrency ids (6.3+) are owned by the mm the task runs on. */
+#ifdef CONFIG_SCHED_MM_CID
+#define VMEXEC_MM_CID		1
+#else
+#define VMEXEC_MM_CID		0
+#endif
+
+#ifdef CONFIG_MEMCG
+#define VMEXEC_MM_OWNER		1
+#else
+#define VMEXEC_MM_OWNER		0
+#endif
+
+/* 6.7 made struct ftrace_regs opaque and renamed the IP setter. */
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 7, 0)
+#define vmexec_ftrace_set_ip(fregs, ip)	ftrace_instruction_pointer_set(fregs, ip)
+#else
+#define vmexec_ftrace_set_ip(fregs, ip)	ftrace_regs_set_instruction_pointer(fregs, ip)
+#endif
+
+#endif /* _VMEXEC_COMPAT_H */

@@ -1,0 +1,120 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * /dev/vmexec: bind another process's address space by pidfd and work in it.
+ */
+#include <linux/fs.h>
+#include <linux/miscdevice.h>
+#include <linux/module.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <linux/vmexec.h>
+#include "vmexec.h"
+
+/* Structs larger than this are refused outright (E2BIG). */
+#define VMEXEC_ARGS_MAX		PAGE_SIZE
+
+/*
+ * Copy an extensible argument struct whose first member is its __u32 size,
+ * with copy_struct_from_user() semantics.
+ */
+int vmexec_copy_args(void *dst, size_t ksize, const void __user *uarg)
+{
+	u32 usize;
+
+	if (get_user(usize, (const u32 __user *)uarg))
+		return -EFAULT;
+	if (usize < ksize)
+		return -EINVAL;
+	if (usize > VMEXEC_ARGS_MAX)
+		return -E2BIG;
+	return copy_struct_from_user(dst, ksize, uarg, usize);
+}
+
+static int vmexec_open(struct inode *inode, struct file *file)
+{
+	struct vmexec_file *vf;
+
+	vf = kzalloc(sizeof(*vf), GFP_KERNEL);
+	if (!vf)
+		return -ENOMEM;
+	file->private_data = vf;
+	return 0;
+}
+
+static int vmexec_release(struct inode *inode, struct file *file)
+{
+	struct vmexec_file *vf = file->private_data;
+
+	vmexec_unbind(vf);
+	kfree(vf);
+	return 0;
+}
+
+/* The size bits of the number are ignored: each struct carries its size. */
+#define VMEXEC_IOC_NOSIZE(cmd)	((cmd) & ~(_IOC_SIZEMASK << _IOC_SIZESHIFT))
+
+static long vmexec_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
+{
+	struct vmexec_file *vf = file->private_data;
+	void __user *uarg = (void __user *)arg;
+
+	if (cmd == VMEXEC_IOC_API_VERSION)
+		return VMEXEC_API_VERSION;
+
+	switch (VMEXEC_IOC_NOSIZE(cmd)) {
+	case VMEXEC_IOC_NOSIZE(VMEXEC_IOC_BIND):
+		return vmexec_ioctl_bind(vf, uarg);
+	case VMEXEC_IOC_NOSIZE(VMEXEC_IOC_SYSCALLS):
+		return vmexec_ioctl_syscalls(vf, uarg);
+	}
+	return -ENOTTY;
+}
+
+static const struct file_operations vmexec_fops = {
+	.owner		= THIS_MODULE,
+	.open		= vmexec_open,
+	.release	= vmexec_release,
+	.unlocked_ioctl	= vmexec_ioctl,
+	.llseek		= noop_llseek,
+};
+
+static struct miscdevice vmexec_misc = {
+	.minor	= MISC_DYNAMIC_MINOR,
+	.name	= "vmexec",
+	.fops	= &vmexec_fops,
+	.mode	= 0600,
+};
+
+static int __init vmexec_init(void)
+{
+	int err;
+
+	err = vmexec_ksyms_init();
+	if (err)
+		return err;
+
+	/* Last: from here on user space can reach us. */
+	err = misc_register(&vmexec_misc);
+	if (err)
+		goto fail_misc;
+	pr_info("version %s loaded\n", VMEXEC_VERSION);
+	return 0;
+
+fail_misc:
+	vmexec_ksyms_exit();
+	return err;
+}
+
+static void __exit vmexec_exit(void)
+{
+	misc_deregister(&vmexec_misc);
+	vmexec_ksyms_exit();
+}
+
+module_init(vmexec_init);
+module_exit(vmexec_exit);
+
+MODULE_LICENSE("GPL");
+MODULE_VERSION(VMEXEC_VERSION);
+MODULE_AUTHOR("The vmexec developers");
+MODULE_DESCRIPTION("Run system calls and code in another process's address space");
