@@ -50,4 +50,28 @@
 #define vmexec_ftrace_set_ip(fregs, ip)	ftrace_regs_set_instruction_pointer(fregs, ip)
 #endif
 
+/* 6.10 dropped the task argument of dequeue_signal(). */
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 10, 0)
+#define vmexec_dequeue_signal(mask, info, type) \
+	dequeue_signal(current, mask, info, type)
+#else
+#define vmexec_dequeue_signal(mask, info, type) dequeue_signal(mask, info, type)
+#endif
+
+/* 6.3 added rseq_len (extensible rseq); before, the area was fixed-size. */
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 3, 0)
+#define vmexec_rseq_len(t)		0
+#define vmexec_set_rseq_len(t, len)	do { } while (0)
+#else
+#define vmexec_rseq_len(t)		((t)->rseq_len)
+#define vmexec_set_rseq_len(t, len)	((t)->rseq_len = (len))
+#endif
+
+/* A user shadow stack (6.6+) cannot follow the thread into another mm. */
+#ifdef CONFIG_X86_USER_SHADOW_STACK
+#define vmexec_shstk_enabled()	(current->thread.features & ARCH_SHSTK_SHSTK)
+#else
+#define vmexec_shstk_enabled()	false
+#endif
+
 #endif /* _VMEXEC_COMPAT_H */

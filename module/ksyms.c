@@ -129,6 +129,89 @@ static void vmexec_gate_disarm(struct vmexec_gate *gate)
 	gate->ops.private = NULL;
 }
 
+/*
+ * Hooks: an ftrace callback on a kernel function that sends only threads in
+ * guest mode to a module function with the same prototype. For every other
+ * thread the kernel function runs untouched; the redirected threads never
+ * run it, so nothing here ever calls back into it.
+ */
+struct vmexec_hook {
+	const char *symbol;
+	void *handler;
+	struct ftrace_ops ops;
+};
+
+static struct vmexec_hook vmexec_hooks[] = {
+	{ .symbol = "syscall_user_dispatch", .handler = vmexec_guest_syscall },
+	{ .symbol = "arch_do_signal_or_restart", .handler = vmexec_guest_signal },
+};
+
+static void notrace vmexec_hook_redirect(unsigned long ip, unsigned long parent_ip,
+					 struct ftrace_ops *ops,
+					 struct ftrace_regs *fregs)
+{
+	if (vmexec_in_guest_mode())
+		vmexec_ftrace_set_ip(fregs, (unsigned long)ops->private);
+}
+
+static void vmexec_hook_disarm(struct vmexec_hook *hook)
+{
+	if (!hook->ops.private)
+		return;
+	/* Returns once no CPU can still be in the callback. */
+	unregister_ftrace_function(&hook->ops);
+	ftrace_free_filter(&hook->ops);
+	hook->ops.private = NULL;
+}
+
+static int vmexec_hook_arm(struct vmexec_hook *hook)
+{
+	unsigned long addr = vmexec_k_kallsyms_lookup_name(hook->symbol);
+	int err;
+
+	if (!addr) {
+		pr_err("symbol %s not found\n", hook->symbol);
+		return -ENOENT;
+	}
+	hook->ops.func = vmexec_hook_redirect;
+	hook->ops.flags = FTRACE_OPS_FL_IPMODIFY | FTRACE_OPS_FL_PERMANENT;
+	hook->ops.private = hook->handler;
+	err = ftrace_set_filter_ip(&hook->ops, addr, 0, 0);
+	if (!err) {
+		err = register_ftrace_function(&hook->ops);
+		if (err)
+			ftrace_free_filter(&hook->ops);
+	}
+	if (err) {
+		hook->ops.private = NULL;
+		pr_err("cannot hook %s: error %d\n", hook->symbol, err);
+	}
+	return err;
+}
+
+int vmexec_hooks_init(void)
+{
+	unsigned int i;
+	int err;
+
+	for (i = 0; i < ARRAY_SIZE(vmexec_hooks); i++) {
+		err = vmexec_hook_arm(&vmexec_hooks[i]);
+		if (err) {
+			vmexec_hooks_exit();
+			return err;
+		}
+	}
+	return 0;
+}
+
+void vmexec_hooks_exit(void)
+{
+	unsigned int i = ARRAY_SIZE(vmexec_hooks);
+
+	while (i--)
+		vmexec_hook_disarm(&vmexec_hooks[i]);
+}
+
 int vmexec_ksyms_init(void)
 {
 	struct vmexec_gate *lookup = &vmexec_gates[0];

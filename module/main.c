@@ -37,6 +37,8 @@ static int vmexec_open(struct inode *inode, struct file *file)
 	vf = kzalloc(sizeof(*vf), GFP_KERNEL);
 	if (!vf)
 		return -ENOMEM;
+	spin_lock_init(&vf->pool_lock);
+	INIT_LIST_HEAD(&vf->pool);
 	file->private_data = vf;
 	return 0;
 }
@@ -45,6 +47,7 @@ static int vmexec_release(struct inode *inode, struct file *file)
 {
 	struct vmexec_file *vf = file->private_data;
 
+	vmexec_pool_free(vf);
 	vmexec_unbind(vf);
 	kfree(vf);
 	return 0;
@@ -66,6 +69,8 @@ static long vmexec_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		return vmexec_ioctl_bind(vf, uarg);
 	case VMEXEC_IOC_NOSIZE(VMEXEC_IOC_SYSCALLS):
 		return vmexec_ioctl_syscalls(vf, uarg);
+	case VMEXEC_IOC_NOSIZE(VMEXEC_IOC_RUN):
+		return vmexec_ioctl_run(vf, file, uarg);
 	}
 	return -ENOTTY;
 }
@@ -89,9 +94,15 @@ static int __init vmexec_init(void)
 {
 	int err;
 
-	err = vmexec_ksyms_init();
+	err = vmexec_run_init();
 	if (err)
 		return err;
+	err = vmexec_ksyms_init();
+	if (err)
+		goto fail_ksyms;
+	err = vmexec_hooks_init();
+	if (err)
+		goto fail_hooks;
 
 	/* Last: from here on user space can reach us. */
 	err = misc_register(&vmexec_misc);
@@ -101,14 +112,20 @@ static int __init vmexec_init(void)
 	return 0;
 
 fail_misc:
+	vmexec_hooks_exit();
+fail_hooks:
 	vmexec_ksyms_exit();
+fail_ksyms:
+	vmexec_run_exit();
 	return err;
 }
 
 static void __exit vmexec_exit(void)
 {
 	misc_deregister(&vmexec_misc);
+	vmexec_hooks_exit();
 	vmexec_ksyms_exit();
+	vmexec_run_exit();
 }
 
 module_init(vmexec_init);

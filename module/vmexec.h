@@ -6,6 +6,11 @@
 #include <linux/mm_types.h>
 #include <linux/ptrace.h>
 #include <linux/sched.h>
+#include <linux/spinlock.h>
+#include <linux/list.h>
+#include <linux/refcount.h>
+#include <asm/fpu/api.h>
+#include <linux/vmexec.h>
 
 struct file;
 struct pid;
@@ -14,11 +19,54 @@ struct pid;
 struct vmexec_file {
 	/* The bound address space: an mm_count reference, set once by BIND. */
 	struct mm_struct *mm;
+	/* Idle guest contexts, kept for the next RUN (FPU state is costly). */
+	spinlock_t pool_lock;
+	struct list_head pool;
 };
 
 /* The caller's own address space while it works in a bound one. */
 struct vmexec_mm_save {
 	struct mm_struct *mm;
+};
+
+/* What of the caller's user state a thread in guest mode keeps aside. */
+struct vmexec_cpu_save {
+	unsigned long fsbase, gsbase;
+	unsigned short fsindex, gsindex;
+	struct rseq __user *rseq;
+	u32 rseq_len, rseq_sig;
+	u32 pkru;
+};
+
+/*
+ * A thread in guest mode. While it runs guest code, current->syscall_dispatch
+ * points here (see guest_exit.c); the RUN ioctl has returned and this is all
+ * that remembers the caller.
+ */
+struct vmexec_guest {
+	refcount_t ref;			/* the run, and a pending rax fix-up */
+	struct list_head pool_node;
+	struct vmexec_file *vf;
+	struct file *file;		/* pins the module while in guest mode */
+	struct mm_struct *mm;		/* mm_users reference while running */
+	bool running;
+	bool ax_fixup;			/* rax still to be put back, see run.c */
+	u64 guest_ax;
+	u64 sigmask;
+	struct vmexec_run __user *urun;
+	void __user *uxstate;
+	struct callback_head fixup_work;
+	struct vmexec_mm_save mm_save;
+	struct vmexec_cpu_save cpu_save;
+	struct pt_regs caller_regs;
+	struct fpu_guest fpu;
+	u32 pkru;			/* the guest's PKRU */
+	void *xbuf;			/* kernel copy of the guest's XSAVE image */
+	u32 xsize;
+	/* Results, copied out at the exit. */
+	u32 exit_reason;
+	struct vmexec_regs regs;
+	typeof_member(struct vmexec_run, exit) exit;
 };
 
 /* main.c */
@@ -28,6 +76,35 @@ int vmexec_copy_args(void *dst, size_t ksize, const void __user *uarg);
 long vmexec_ioctl_bind(struct vmexec_file *vf, void __user *uarg);
 struct mm_struct *vmexec_get_bound_mm(struct vmexec_file *vf);
 void vmexec_unbind(struct vmexec_file *vf);
+
+/* run.c */
+long vmexec_ioctl_run(struct vmexec_file *vf, struct file *file, void __user *uarg);
+void vmexec_guest_put(struct vmexec_guest *g);
+void vmexec_pool_free(struct vmexec_file *vf);
+u32 vmexec_xstate_size(void);
+int vmexec_run_init(void);
+void vmexec_run_exit(void);
+
+/* guest_exit.c */
+extern const char vmexec_sud_tag;
+#define VMEXEC_SUD_SELECTOR	((char __user *)(__force unsigned long)&vmexec_sud_tag)
+
+/* Cheap enough for the hooks' ftrace callbacks, which run for every task. */
+static __always_inline bool vmexec_in_guest_mode(void)
+{
+	return current->syscall_dispatch.selector == VMEXEC_SUD_SELECTOR;
+}
+
+struct vmexec_guest *vmexec_current_guest(void);
+void vmexec_guest_mark(struct vmexec_guest *g);
+bool vmexec_guest_syscall(struct pt_regs *regs);
+void vmexec_guest_signal(struct pt_regs *regs);
+
+/* cpu_state.c */
+void vmexec_cpu_enter(struct vmexec_cpu_save *save, const struct vmexec_regs *regs,
+		      u32 pkru);
+void vmexec_cpu_leave(struct vmexec_cpu_save *save, struct vmexec_regs *regs,
+		      u32 *pkru);
 
 /* syscalls.c */
 long vmexec_ioctl_syscalls(struct vmexec_file *vf, void __user *uarg);
@@ -39,6 +116,8 @@ void vmexec_mm_leave(struct vmexec_mm_save *save);
 /* ksyms.c */
 int vmexec_ksyms_init(void);
 void vmexec_ksyms_exit(void);
+int vmexec_hooks_init(void);
+void vmexec_hooks_exit(void);
 
 /*
  * gates.c: module-local stand-ins for kernel functions that are not exported

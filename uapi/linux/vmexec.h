@@ -49,8 +49,52 @@ struct vmexec_syscalls {
 	__u64 calls;		/* pointer to struct vmexec_syscall[count] */
 };
 
+/* x86-64 user register state of a guest. */
+struct vmexec_regs {
+	__u64 r15, r14, r13, r12, rbp, rbx, r11, r10, r9, r8;
+	__u64 rax, rcx, rdx, rsi, rdi;
+	__u64 rip, rsp, rflags;
+	__u64 fs_base, gs_base;
+};
+
+/* vmexec_run.exit_reason */
+#define VMEXEC_EXIT_SYSCALL	1	/* the guest made a system call: exit.syscall */
+#define VMEXEC_EXIT_SIGNAL	2	/* a signal in sigmask was dequeued: exit.signal */
+#define VMEXEC_EXIT_INTERRUPTED	3	/* other work needs the thread (a signal to it) */
+
+/* vmexec_run.exit.syscall.abi: how the guest entered the kernel */
+#define VMEXEC_ABI_SYSCALL64	0	/* syscall in 64-bit mode */
+#define VMEXEC_ABI_INT80	1	/* int $0x80 */
+#define VMEXEC_ABI_SYSCALL32	2	/* sysenter, or syscall in 32-bit mode */
+
+/* VMEXEC_IOC_RUN: run guest code in the bound address space until an exit. */
+struct vmexec_run {
+	__u32 size;		/* sizeof(struct vmexec_run) */
+	__u32 flags;		/* none yet: must be 0 */
+	__u64 sigmask;		/* bit n-1: signal n ends the run and is reported */
+	struct vmexec_regs regs;	/* in: state to run; out: state at the exit */
+	__u64 xstate;		/* optional XSAVE image of the guest, or 0 */
+	__u32 xstate_size;	/* its size: at least vmexec_xstate_size() */
+	__u32 exit_reason;	/* out: VMEXEC_EXIT_* */
+	union {
+		struct {
+			__u64 nr;
+			__u64 args[6];
+			__u32 abi;	/* VMEXEC_ABI_* */
+			__u32 reserved;
+		} syscall;
+		struct {
+			__s32 signo, code;
+			__u32 trap_nr, reserved;
+			__u64 addr, error_code;	/* faults: address, hardware error code */
+			__u8 siginfo[128];	/* the siginfo_t as dequeued */
+		} signal;
+	} exit;
+};
+
 #define VMEXEC_IOC_API_VERSION	_IO(VMEXEC_IOC_MAGIC, 0x00)
 #define VMEXEC_IOC_BIND		_IOW(VMEXEC_IOC_MAGIC, 0x01, struct vmexec_bind)
 #define VMEXEC_IOC_SYSCALLS	_IOW(VMEXEC_IOC_MAGIC, 0x02, struct vmexec_syscalls)
+#define VMEXEC_IOC_RUN		_IOWR(VMEXEC_IOC_MAGIC, 0x03, struct vmexec_run)
 
 #endif /* _UAPI_LINUX_VMEXEC_H */

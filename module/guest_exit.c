@@ -1,0 +1,224 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The end of a run: the guest made a system call, or the thread has a
+ * signal or other work pending on its way back to user mode.
+ *
+ * A thread in guest mode carries the Syscall-User-Dispatch work bit, with
+ * its syscall_dispatch.selector set to a kernel address no prctl() can set
+ * and .offset pointing at its struct vmexec_guest. Every system call entry
+ * (syscall, int $0x80, sysenter, 32-bit syscall, vDSO sigreturn included)
+ * then reaches syscall_user_dispatch(), and every signal or TIF_NOTIFY_SIGNAL
+ * on any way back to user mode reaches arch_do_signal_or_restart(). ftrace
+ * hooks (hooks.c) send those calls here for such threads only; the kernel's
+ * own functions are never called for them.
+ *
+ * Both handlers put the caller back exactly as it entered the RUN ioctl, with
+ * 0 as the ioctl's result, and write the exit into its struct vmexec_run.
+ */
+#include <linux/file.h>
+#include <linux/sched/mm.h>
+#include <linux/sched/signal.h>
+#include <linux/signal.h>
+#include <linux/uaccess.h>
+#include <linux/entry-common.h>
+#include <asm/fpu/xcr.h>
+#include <asm/syscall.h>
+#include "vmexec.h"
+
+const char vmexec_sud_tag;
+
+struct vmexec_guest *vmexec_current_guest(void)
+{
+	if (!vmexec_in_guest_mode())
+		return NULL;
+	return (struct vmexec_guest *)current->syscall_dispatch.offset;
+}
+
+void vmexec_guest_mark(struct vmexec_guest *g)
+{
+	struct syscall_user_dispatch *sd = &current->syscall_dispatch;
+
+	sd->offset = (unsigned long)g;
+	sd->len = 0;
+	sd->selector = VMEXEC_SUD_SELECTOR;
+	/* Skips the RUN ioctl's own syscall-exit work: no tracer sees the guest. */
+	sd->on_dispatch = true;
+	set_task_syscall_work(current, SYSCALL_USER_DISPATCH);
+}
+
+static void vmexec_guest_unmark(void)
+{
+	struct syscall_user_dispatch *sd = &current->syscall_dispatch;
+
+	clear_task_syscall_work(current, SYSCALL_USER_DISPATCH);
+	sd->selector = NULL;
+	sd->offset = 0;
+	sd->len = 0;
+	sd->on_dispatch = false;
+}
+
+static void vmexec_regs_from_pt(struct vmexec_regs *r, const struct pt_regs *pt)
+{
+	r->r15 = pt->r15;
+	r->r14 = pt->r14;
+	r->r13 = pt->r13;
+	r->r12 = pt->r12;
+	r->rbp = pt->bp;
+	r->rbx = pt->bx;
+	r->r11 = pt->r11;
+	r->r10 = pt->r10;
+	r->r9 = pt->r9;
+	r->r8 = pt->r8;
+	r->rax = pt->ax;
+	r->rcx = pt->cx;
+	r->rdx = pt->dx;
+	r->rsi = pt->si;
+	r->rdi = pt->di;
+	r->rip = pt->ip;
+	r->rsp = pt->sp;
+	r->rflags = pt->flags;
+}
+
+/* Back to the caller's state, as it entered the RUN ioctl. */
+static void vmexec_guest_leave(struct vmexec_guest *g, struct pt_regs *regs)
+{
+	vmexec_regs_from_pt(&g->regs, regs);
+	if (g->ax_fixup) {
+		/* The task_work will find the thread out of guest mode. */
+		g->regs.rax = g->guest_ax;
+		g->ax_fixup = false;
+	}
+
+	vmexec_guest_unmark();
+	vmexec_mm_leave(&g->mm_save);
+	fpu_swap_kvm_fpstate(&g->fpu, false);
+	vmexec_cpu_leave(&g->cpu_save, &g->regs, &g->pkru);
+	g->running = false;
+
+	*regs = g->caller_regs;
+	regs->ax = 0;
+	mmput(g->mm);
+	g->mm = NULL;
+}
+
+/* Copy the exit out to the caller; a failure becomes the ioctl's result. */
+static void vmexec_guest_report(struct vmexec_guest *g, struct pt_regs *regs)
+{
+	struct vmexec_run __user *urun = g->urun;
+	int err = 0;
+
+	if (copy_to_user(&urun->regs, &g->regs, sizeof(g->regs)) ||
+	    put_user(g->exit_reason, &urun->exit_reason) ||
+	    copy_to_user(&urun->exit, &g->exit, sizeof(g->exit)))
+		err = -EFAULT;
+
+	if (!err && g->uxstate) {
+		fpu_copy_guest_fpstate_to_uabi(&g->fpu, g->xbuf, g->xsize,
+					       xgetbv(XCR_XFEATURE_ENABLED_MASK), g->pkru);
+		if (copy_to_user(g->uxstate, g->xbuf, g->xsize))
+			err = -EFAULT;
+	}
+	regs->ax = err;
+	vmexec_guest_put(g);
+}
+
+static u32 vmexec_syscall_abi(const struct pt_regs *regs)
+{
+	u8 insn[2];
+
+	if (!in_ia32_syscall())
+		return VMEXEC_ABI_SYSCALL64;
+	if (!copy_from_user(insn, (const void __user *)(regs->ip - 2), 2) &&
+	    insn[0] == 0xcd && insn[1] == 0x80)
+		return VMEXEC_ABI_INT80;
+	return VMEXEC_ABI_SYSCALL32;
+}
+
+/* Replaces syscall_user_dispatch() for a thread in guest mode. */
+bool vmexec_guest_syscall(struct pt_regs *regs)
+{
+	struct vmexec_guest *g = vmexec_current_guest();
+	u64 *args = g->exit.syscall.args;
+	u32 abi = vmexec_syscall_abi(regs);
+
+	memset(&g->exit, 0, sizeof(g->exit));
+	g->exit_reason = VMEXEC_EXIT_SYSCALL;
+	g->exit.syscall.abi = abi;
+	if (abi == VMEXEC_ABI_SYSCALL64) {
+		g->exit.syscall.nr = regs->orig_ax;
+		args[0] = regs->di;
+		args[1] = regs->si;
+		args[2] = regs->dx;
+		args[3] = regs->r10;
+		args[4] = regs->r8;
+		args[5] = regs->r9;
+	} else {
+		g->exit.syscall.nr = (u32)regs->orig_ax;
+		args[0] = (u32)regs->bx;
+		args[1] = (u32)regs->cx;
+		args[2] = (u32)regs->dx;
+		args[3] = (u32)regs->si;
+		args[4] = (u32)regs->di;
+		args[5] = (u32)regs->bp;
+	}
+	/* The guest sees its rax as it was at the syscall instruction. */
+	regs->ax = regs->orig_ax;
+
+	vmexec_guest_leave(g, regs);
+	vmexec_guest_report(g, regs);
+	/* Skip the syscall; the exit work reports the RUN ioctl's return. */
+	return true;
+}
+
+static bool vmexec_is_fault_signal(int signo)
+{
+	return signo == SIGSEGV || signo == SIGBUS || signo == SIGILL ||
+	       signo == SIGFPE || signo == SIGTRAP;
+}
+
+/* Dequeue a signal the caller asked for, if one is pending and not blocked. */
+static void vmexec_take_signal(struct vmexec_guest *g)
+{
+	struct task_struct *tsk = current;
+	kernel_siginfo_t info;
+	enum pid_type type;
+	sigset_t mask;
+	int signo = 0;
+
+	spin_lock_irq(&tsk->sighand->siglock);
+	if (!fatal_signal_pending(tsk)) {
+		mask.sig[0] = ~(g->sigmask & ~tsk->blocked.sig[0]);
+		signo = vmexec_dequeue_signal(&mask, &info, &type);
+	}
+	spin_unlock_irq(&tsk->sighand->siglock);
+
+	memset(&g->exit, 0, sizeof(g->exit));
+	if (signo <= 0) {
+		g->exit_reason = VMEXEC_EXIT_INTERRUPTED;
+		return;
+	}
+	g->exit_reason = VMEXEC_EXIT_SIGNAL;
+	g->exit.signal.signo = signo;
+	g->exit.signal.code = info.si_code;
+	BUILD_BUG_ON(sizeof(info) > sizeof(g->exit.signal.siginfo));
+	memcpy(g->exit.signal.siginfo, &info, sizeof(info));
+	if (vmexec_is_fault_signal(signo) && info.si_code > 0) {
+		g->exit.signal.addr = (unsigned long)info.si_addr;
+		g->exit.signal.trap_nr = tsk->thread.trap_nr;
+		g->exit.signal.error_code = tsk->thread.error_code;
+	}
+}
+
+/* Replaces arch_do_signal_or_restart() for a thread in guest mode. */
+void vmexec_guest_signal(struct pt_regs *regs)
+{
+	struct vmexec_guest *g = vmexec_current_guest();
+
+	vmexec_guest_leave(g, regs);
+	vmexec_take_signal(g);
+	vmexec_guest_report(g, regs);
+	/*
+	 * Anything still pending is handled by the next pass of the exit
+	 * loop, by the kernel's own code, on the caller's state.
+	 */
+}

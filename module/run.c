@@ -1,0 +1,313 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * VMEXEC_IOC_RUN: the calling thread "returns" from the ioctl into guest code
+ * running in the bound address space.
+ *
+ * The ioctl saves the caller's user registers and thread state, loads the
+ * guest's, switches mm and FPU state, and flags the thread with the
+ * Syscall-User-Dispatch work bit. It then returns through the normal syscall
+ * exit, whose tracing/audit/ptrace work is suppressed for this one syscall by
+ * syscall_dispatch.on_dispatch (so a tracer never sees guest registers).
+ * The run ends in guest_exit.c, from the first guest system call or signal.
+ *
+ * sys_ioctl() keeps the return value in an int, and vfs turns -ENOIOCTLCMD
+ * into -ENOTTY; a guest rax that does not survive that is put back by a
+ * TWA_RESUME task_work, which runs before the thread reaches user mode.
+ */
+#include <linux/file.h>
+#include <linux/sched/mm.h>
+#include <linux/sched/signal.h>
+#include <linux/slab.h>
+#include <linux/task_work.h>
+#include <linux/uaccess.h>
+#include <linux/entry-common.h>
+#include <asm/cpufeature.h>
+#include <asm/fpu/api.h>
+#include <asm/fpu/xcr.h>
+#include <asm/processor.h>
+#include <asm/ptrace.h>
+#include <asm/prctl.h>
+#include <asm/segment.h>
+#include "vmexec.h"
+
+/* Flags a guest may run with; IF and the fixed bit are always set. */
+#define VMEXEC_GUEST_FLAGS (X86_EFLAGS_CF | X86_EFLAGS_PF | X86_EFLAGS_AF | \
+			    X86_EFLAGS_ZF | X86_EFLAGS_SF | X86_EFLAGS_DF | \
+			    X86_EFLAGS_OF | X86_EFLAGS_AC | X86_EFLAGS_ID | \
+			    X86_EFLAGS_IF | X86_EFLAGS_FIXED)
+
+/* The kernel's PKRU for new processes: access to key 0 only. */
+#define VMEXEC_INIT_PKRU	0x55555554U
+
+#define VMEXEC_SIGBIT(sig)	(1ULL << ((sig) - 1))
+
+static u32 vmexec_xsize;	/* CPUID(0xd, 0).EBX: XSAVE size for XCR0 */
+static void *vmexec_xinit;	/* XSAVE image of the clean FPU state */
+
+u32 vmexec_xstate_size(void)
+{
+	return vmexec_xsize;
+}
+
+static struct vmexec_guest *vmexec_guest_alloc(struct vmexec_file *vf)
+{
+	struct vmexec_guest *g;
+
+	g = kzalloc(sizeof(*g), GFP_KERNEL_ACCOUNT);
+	if (!g)
+		return NULL;
+	g->xbuf = kvzalloc(vmexec_xsize, GFP_KERNEL_ACCOUNT);
+	if (!g->xbuf)
+		goto fail;
+	if (!fpu_alloc_guest_fpstate(&g->fpu))
+		goto fail;
+	g->xsize = vmexec_xsize;
+	g->vf = vf;
+	return g;
+fail:
+	kvfree(g->xbuf);
+	kfree(g);
+	return NULL;
+}
+
+static void vmexec_guest_free(struct vmexec_guest *g)
+{
+	fpu_free_guest_fpstate(&g->fpu);
+	kvfree(g->xbuf);
+	kfree(g);
+}
+
+static struct vmexec_guest *vmexec_guest_get(struct vmexec_file *vf)
+{
+	struct vmexec_guest *g;
+
+	spin_lock(&vf->pool_lock);
+	g = list_first_entry_or_null(&vf->pool, struct vmexec_guest, pool_node);
+	if (g)
+		list_del(&g->pool_node);
+	spin_unlock(&vf->pool_lock);
+	if (!g)
+		g = vmexec_guest_alloc(vf);
+	if (g)
+		refcount_set(&g->ref, 1);
+	return g;
+}
+
+/* The last reference returns the context to its file's pool. */
+void vmexec_guest_put(struct vmexec_guest *g)
+{
+	struct vmexec_file *vf = g->vf;
+	struct file *file = g->file;
+
+	if (!refcount_dec_and_test(&g->ref))
+		return;
+	g->file = NULL;
+	spin_lock(&vf->pool_lock);
+	list_add(&g->pool_node, &vf->pool);
+	spin_unlock(&vf->pool_lock);
+	/* Last: this may be what lets the module go. */
+	if (file)
+		fput(file);
+}
+
+void vmexec_pool_free(struct vmexec_file *vf)
+{
+	struct vmexec_guest *g, *tmp;
+
+	list_for_each_entry_safe(g, tmp, &vf->pool, pool_node)
+		vmexec_guest_free(g);
+	INIT_LIST_HEAD(&vf->pool);
+}
+
+static bool vmexec_user_addr_ok(u64 addr)
+{
+	return addr < TASK_SIZE_MAX;
+}
+
+static int vmexec_check_run(const struct vmexec_run *run)
+{
+	const struct vmexec_regs *r = &run->regs;
+
+	if (run->flags)
+		return -EINVAL;
+	if (run->sigmask & (VMEXEC_SIGBIT(SIGKILL) | VMEXEC_SIGBIT(SIGSTOP)))
+		return -EINVAL;
+	if (!vmexec_user_addr_ok(r->rip) || !vmexec_user_addr_ok(r->fs_base) ||
+	    !vmexec_user_addr_ok(r->gs_base))
+		return -EINVAL;
+	if (r->rflags & ~VMEXEC_GUEST_FLAGS)
+		return -EINVAL;
+	if (run->xstate && run->xstate_size < vmexec_xsize)
+		return -EINVAL;
+	return 0;
+}
+
+/* Thread states a guest cannot be run from. */
+static int vmexec_check_caller(void)
+{
+	struct task_struct *tsk = current;
+
+	/* The thread's own Syscall User Dispatch would be taken over. */
+	if (test_syscall_work(SYSCALL_USER_DISPATCH) || tsk->syscall_dispatch.len ||
+	    tsk->syscall_dispatch.selector)
+		return -EOPNOTSUPP;
+	/* The caller's shadow stack pointer would be used in the guest's mm. */
+	if (vmexec_shstk_enabled())
+		return -EOPNOTSUPP;
+	return 0;
+}
+
+static int vmexec_load_xstate(struct vmexec_guest *g, u64 uxstate)
+{
+	const void *image = vmexec_xinit;
+
+	if (uxstate) {
+		if (copy_from_user(g->xbuf, u64_to_user_ptr(uxstate), vmexec_xsize))
+			return -EFAULT;
+		image = g->xbuf;
+	}
+	g->pkru = VMEXEC_INIT_PKRU;
+	if (fpu_copy_uabi_to_guest_fpstate(&g->fpu, image, xgetbv(XCR_XFEATURE_ENABLED_MASK),
+					   &g->pkru))
+		return -EINVAL;
+	return 0;
+}
+
+static void vmexec_fixup_ax(struct callback_head *cb)
+{
+	struct vmexec_guest *g = container_of(cb, struct vmexec_guest, fixup_work);
+
+	if (g->ax_fixup && vmexec_current_guest() == g)
+		current_pt_regs()->ax = g->guest_ax;
+	g->ax_fixup = false;
+	vmexec_guest_put(g);
+}
+
+static void vmexec_regs_to_pt(struct pt_regs *pt, const struct vmexec_regs *r)
+{
+	pt->r15 = r->r15;
+	pt->r14 = r->r14;
+	pt->r13 = r->r13;
+	pt->r12 = r->r12;
+	pt->bp = r->rbp;
+	pt->bx = r->rbx;
+	pt->r11 = r->r11;
+	pt->r10 = r->r10;
+	pt->r9 = r->r9;
+	pt->r8 = r->r8;
+	pt->ax = r->rax;
+	pt->cx = r->rcx;
+	pt->dx = r->rdx;
+	pt->si = r->rsi;
+	pt->di = r->rdi;
+	pt->orig_ax = -1;
+	pt->ip = r->rip;
+	pt->sp = r->rsp;
+	pt->flags = r->rflags | X86_EFLAGS_IF | X86_EFLAGS_FIXED;
+	pt->cs = __USER_CS;
+	pt->ss = __USER_DS;
+}
+
+/* Past this point nothing fails: the thread is in guest mode. */
+static long vmexec_enter_guest(struct vmexec_guest *g, const struct vmexec_run *run)
+{
+	struct pt_regs *regs = current_pt_regs();
+	long ret = (long)run->regs.rax;
+
+	g->caller_regs = *regs;
+	g->running = true;
+	vmexec_cpu_enter(&g->cpu_save, &run->regs, g->pkru);
+	fpu_swap_kvm_fpstate(&g->fpu, true);
+	vmexec_mm_enter(g->mm, &g->mm_save);
+	vmexec_guest_mark(g);
+	vmexec_regs_to_pt(regs, &run->regs);
+
+	/* What sys_ioctl() would not return intact is restored on the way out. */
+	g->guest_ax = run->regs.rax;
+	if ((long)(int)ret != ret || ret == -ENOIOCTLCMD) {
+		refcount_inc(&g->ref);
+		g->ax_fixup = true;
+		init_task_work(&g->fixup_work, vmexec_fixup_ax);
+		if (task_work_add(current, &g->fixup_work, TWA_RESUME)) {
+			/* Exiting: the run ends before user mode anyway. */
+			g->ax_fixup = false;
+			refcount_dec(&g->ref);
+		}
+		ret = 0;
+	}
+	return ret;
+}
+
+long vmexec_ioctl_run(struct vmexec_file *vf, struct file *file, void __user *uarg)
+{
+	struct vmexec_guest *g;
+	struct vmexec_run run;
+	struct mm_struct *mm;
+	int err;
+
+	err = vmexec_copy_args(&run, sizeof(run), uarg);
+	if (err)
+		return err;
+	err = vmexec_check_run(&run);
+	if (err)
+		return err;
+	err = vmexec_check_caller();
+	if (err)
+		return err;
+
+	mm = vmexec_get_bound_mm(vf);
+	if (IS_ERR(mm))
+		return PTR_ERR(mm);
+	g = vmexec_guest_get(vf);
+	if (!g) {
+		err = -ENOMEM;
+		goto fail_mm;
+	}
+	err = vmexec_load_xstate(g, run.xstate);
+	if (err)
+		goto fail_guest;
+
+	g->mm = mm;
+	g->file = get_file(file);
+	g->urun = uarg;
+	g->uxstate = u64_to_user_ptr(run.xstate);
+	g->sigmask = run.sigmask;
+	g->ax_fixup = false;
+	return vmexec_enter_guest(g, &run);
+
+fail_guest:
+	vmexec_guest_put(g);
+fail_mm:
+	mmput(mm);
+	return err;
+}
+
+int vmexec_run_init(void)
+{
+	struct fpu_guest fpu;
+	unsigned int eax, ebx, ecx, edx;
+
+	if (!boot_cpu_has(X86_FEATURE_XSAVE)) {
+		pr_err("needs a CPU with XSAVE\n");
+		return -ENODEV;
+	}
+	cpuid_count(0xd, 0, &eax, &ebx, &ecx, &edx);
+	vmexec_xsize = ebx;
+	vmexec_xinit = kvzalloc(vmexec_xsize, GFP_KERNEL);
+	if (!vmexec_xinit)
+		return -ENOMEM;
+	if (!fpu_alloc_guest_fpstate(&fpu)) {
+		kvfree(vmexec_xinit);
+		return -ENOMEM;
+	}
+	/* A fresh guest fpstate is in the init state: keep its image. */
+	fpu_copy_guest_fpstate_to_uabi(&fpu, vmexec_xinit, vmexec_xsize,
+				       xgetbv(XCR_XFEATURE_ENABLED_MASK), VMEXEC_INIT_PKRU);
+	fpu_free_guest_fpstate(&fpu);
+	return 0;
+}
+
+void vmexec_run_exit(void)
+{
+	kvfree(vmexec_xinit);
+}
