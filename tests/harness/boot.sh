@@ -1,0 +1,89 @@
+#!/bin/bash
+# boot.sh MODE RELEASE: boot the cached kernel with its initramfs under qemu
+# and judge the run. MODE is check (run the suites) or demo (vmexec-demo).
+#
+# Passes only if the guest wrote its pass token for RELEASE to the second
+# serial port (ttyS1 -> $VMEXEC_CACHE/build/RELEASE/ttyS1.log) and the
+# console log (build/RELEASE/console.log) shows no kernel splat.
+# Writes the Check summary lines, prefixed with RELEASE, to
+# build/RELEASE/check-summary.txt.
+set -euo pipefail
+# shellcheck source=tests/harness/common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+
+[ $# -eq 2 ] || die "usage: boot.sh check|demo RELEASE"
+mode=$1
+rel=$2
+case "$mode" in
+check) token="VMEXEC-GUEST-PASS $rel" ;;
+demo) token="VMEXEC-DEMO-PASS $rel" ;;
+*) die "unknown mode '$mode' (check or demo)" ;;
+esac
+case "$ACCEL" in
+tcg | kvm) ;;
+*) die "ACCEL=$ACCEL: use tcg (default) or kvm (explicit opt-in; no fallback chains)" ;;
+esac
+need_cmd qemu-system-x86_64 timeout
+
+bdir=$(build_dir "$rel")
+vmlinuz=$(vmlinuz_path "$rel")
+initrd=$(initrd_path "$rel")
+console=$bdir/console.log
+tokfile=$bdir/ttyS1.log
+summary=$bdir/check-summary.txt
+[ -s "$vmlinuz" ] || die "$vmlinuz missing: run 'make fetch'"
+[ -s "$initrd" ] || die "$initrd missing: pack the initramfs first"
+rm -f -- "$console" "$tokfile" "$summary"
+
+# Leave the guest time to dump its kernel log before the host gives up.
+test_timeout=$((BOOT_TIMEOUT > 180 ? BOOT_TIMEOUT - 90 : BOOT_TIMEOUT / 2))
+append="console=ttyS0 panic=-1 panic_on_warn=1 oops=panic"
+append+=" vmexec_harness.mode=$mode vmexec_harness.test_timeout=$test_timeout"
+[ -z "${KERNEL_APPEND:-}" ] || append+=" $KERNEL_APPEND"
+
+qemu=(qemu-system-x86_64 -accel "$ACCEL" -cpu "$QEMU_CPU" -m "$QEMU_MEM" -smp "$QEMU_SMP"
+	-nographic -monitor none -no-reboot
+	-serial stdio -serial "file:$tokfile"
+	-kernel "$vmlinuz" -initrd "$initrd" -append "$append")
+
+log "$rel: booting ($mode, accel $ACCEL, limit ${BOOT_TIMEOUT} s): ${qemu[*]}"
+start=$(date +%s)
+set +e
+# stdin from /dev/null: qemu then leaves the terminal alone.
+timeout -k 10 "$BOOT_TIMEOUT" "${qemu[@]}" </dev/null 2>&1 | tee "$console.raw"
+rc=${PIPESTATUS[0]}
+set -e
+elapsed=$(($(date +%s) - start))
+tr -d '\r' <"$console.raw" >"$console"
+rm -f -- "$console.raw"
+
+fail=
+if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
+	fail="guest timed out after ${BOOT_TIMEOUT} s"
+elif [ "$rc" -ne 0 ]; then
+	fail="qemu exited $rc"
+fi
+if [ -z "$fail" ] && ! tr -d '\r' <"$tokfile" 2>/dev/null | grep -qxF "$token"; then
+	reason=$(tr -d '\r' <"$tokfile" 2>/dev/null | grep -m1 '^VMEXEC-GUEST-FAIL' || true)
+	if [ -n "$reason" ]; then
+		fail="guest reported: ${reason#VMEXEC-GUEST-FAIL }"
+	elif grep -q 'Kernel panic' "$console"; then
+		fail="kernel panic: $(grep -m1 'Kernel panic' "$console")"
+	else
+		fail="no pass token on ttyS1"
+	fi
+fi
+if grep -nE -f "$HARNESS_DIR/splat-patterns" "$console" >"$bdir/splats.txt"; then
+	echo "---- $rel: kernel splats in the console log ----"
+	head -n 40 "$bdir/splats.txt"
+	[ -n "$fail" ] || fail="kernel splats in the console log (see $bdir/splats.txt)"
+fi
+
+grep -E '^[0-9]+%: Checks: [0-9]+, Failures: [0-9]+, Errors: [0-9]+' "$console" |
+	sed "s/^/$rel: /" >"$summary" || true
+
+if [ -n "$fail" ]; then
+	log "$rel: FAIL ($mode, ${elapsed} s): $fail (console: $console)"
+	exit 1
+fi
+log "$rel: PASS ($mode, ${elapsed} s)"

@@ -1,0 +1,62 @@
+# shellcheck shell=bash
+# Sourced by the host-side harness scripts: settings, paths and helpers.
+# Every setting can be overridden from the environment (the top-level
+# Makefile exports them).
+
+HARNESS_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO_DIR=$(cd "$HARNESS_DIR/../.." && pwd)
+
+log() { printf 'vmexec-harness: %s\n' "$*" >&2; }
+die() { printf 'vmexec-harness: error: %s\n' "$*" >&2; exit 1; }
+
+: "${VMEXEC_CACHE:=${HOME:-/var/tmp}/.cache/vmexec}"
+: "${MODULE_SRC:=$REPO_DIR/module}"
+: "${UAPI_SRC:=$REPO_DIR/uapi}"
+: "${TESTS_SRC:=$REPO_DIR/tests}"
+: "${TESTS_O:=$VMEXEC_CACHE/tests}"
+: "${ACCEL:=tcg}"
+: "${QEMU_CPU:=max}"
+: "${QEMU_MEM:=1024}"
+: "${QEMU_SMP:=2}"
+: "${BOOT_TIMEOUT:=600}"
+: "${LOCK_TIMEOUT:=3600}"
+: "${MAKE:=make}"
+MODULE_NAME=vmexec
+
+# Absolute paths: sub-makes run with -C elsewhere.
+VMEXEC_CACHE=$(realpath -m -- "$VMEXEC_CACHE")
+MODULE_SRC=$(realpath -m -- "$MODULE_SRC")
+UAPI_SRC=$(realpath -m -- "$UAPI_SRC")
+TESTS_SRC=$(realpath -m -- "$TESTS_SRC")
+TESTS_O=$(realpath -m -- "$TESTS_O")
+
+case "$VMEXEC_CACHE/" in
+"$REPO_DIR"/*) die "VMEXEC_CACHE=$VMEXEC_CACHE is inside the git tree $REPO_DIR: build outputs must stay out of it" ;;
+esac
+case "$TESTS_O/" in
+"$REPO_DIR"/*) die "TESTS_O=$TESTS_O is inside the git tree $REPO_DIR: build outputs must stay out of it" ;;
+esac
+
+# Per-release locations.
+kernel_dir() { printf '%s/kernels/%s\n' "$VMEXEC_CACHE" "$1"; }
+vmlinuz_path() { printf '%s/vmlinuz-%s\n' "$(kernel_dir "$1")" "$1"; }
+build_dir() { printf '%s/build/%s\n' "$VMEXEC_CACHE" "$1"; }
+ko_path() { printf '%s/module/%s.ko\n' "$(build_dir "$1")" "$MODULE_NAME"; }
+initrd_path() { printf '%s/initrd.gz\n' "$(build_dir "$1")"; }
+kbuild_dir() { printf '/lib/modules/%s/build\n' "$1"; }
+
+need_cmd() {
+	local c
+	for c in "$@"; do
+		command -v "$c" >/dev/null 2>&1 ||
+			die "'$c' not found: install the host packages listed in tests/harness/host-packages"
+	done
+}
+
+# True if the ELF file has no program interpreter (statically linked).
+is_static_elf() {
+	local hdr
+	hdr=$(head -c 4 -- "$1" | od -An -c | tr -d ' ')
+	[ "$hdr" = '177ELF' ] || return 1
+	! readelf -l -- "$1" 2>/dev/null | grep -q 'INTERP'
+}

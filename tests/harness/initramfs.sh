@@ -1,0 +1,56 @@
+#!/bin/bash
+# initramfs.sh RELEASE: pack the guest initramfs for one kernel.
+#
+# Contents: busybox-static (/bin/busybox, applet links made at boot), /init
+# (tests/harness/init), /etc/vmexec-splat-patterns, the module at
+# /vmexec.ko and every executable of $TESTS_O under /tests (plus
+# $TESTS_O/extra.sh if present). Output: gzip'd newc cpio at
+# $VMEXEC_CACHE/build/RELEASE/initrd.gz.
+set -euo pipefail
+# shellcheck source=tests/harness/common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+
+[ $# -eq 1 ] || die "usage: initramfs.sh RELEASE"
+rel=$1
+need_cmd cpio gzip readelf od
+ko=$(ko_path "$rel")
+out=$(initrd_path "$rel")
+stage=$(build_dir "$rel")/initramfs
+busybox=${BUSYBOX:-/bin/busybox}
+
+[ -f "$ko" ] || die "$ko is missing: build the module first"
+[ -x "$busybox" ] || die "$busybox is missing: install busybox-static"
+is_static_elf "$(realpath "$busybox")" ||
+	die "$busybox is not statically linked: install busybox-static (not busybox)"
+[ -d "$TESTS_O" ] || die "TESTS_O=$TESTS_O does not exist: build the test programs first"
+
+rm -rf -- "$stage"
+mkdir -p "$stage"/{bin,sbin,usr/bin,usr/sbin,proc,sys,dev,tmp,etc,tests,root}
+cp -L -- "$busybox" "$stage/bin/busybox"
+ln -s busybox "$stage/bin/sh"
+install -m 0755 -- "$HARNESS_DIR/init" "$stage/init"
+install -m 0644 -- "$HARNESS_DIR/splat-patterns" "$stage/etc/vmexec-splat-patterns"
+install -m 0644 -- "$ko" "$stage/$MODULE_NAME.ko"
+
+n=0
+for f in "$TESTS_O"/*; do
+	[ -f "$f" ] || continue
+	name=${f##*/}
+	if [ "$name" = extra.sh ]; then
+		install -m 0755 -- "$f" "$stage/tests/extra.sh"
+		continue
+	fi
+	[ -x "$f" ] || continue
+	case "$name" in *.sh) continue ;; esac
+	if [ "$(head -c 4 -- "$f" | od -An -c | tr -d ' ')" = '177ELF' ] && ! is_static_elf "$f"; then
+		die "$f is dynamically linked: the guest has no libc, link it with -static"
+	fi
+	install -m 0755 -- "$f" "$stage/tests/$name"
+	n=$((n + 1))
+done
+[ "$n" -gt 0 ] || die "no executables in TESTS_O=$TESTS_O"
+
+(cd "$stage" && find . -print0 | LC_ALL=C sort -z |
+	cpio --null -o -H newc --owner=0:0 --quiet) | gzip -6 >"$out.part"
+mv -- "$out.part" "$out"
+log "$rel: packed $out ($n test programs, $(du -k "$out" | cut -f1) KiB)"

@@ -1,0 +1,89 @@
+#!/bin/bash
+# run.sh MODE SERIES...: the harness driver behind the top-level Makefile.
+#
+#   fetch   pick the newest release per series, cache vmlinuz, install headers
+#   module  fetch headers and build the module (W=1, warnings fail)
+#   check   build tests, then per kernel: module, initramfs, boot, run suites
+#   run     the same with /tests/vmexec-demo instead of the suites (one kernel)
+#
+# Kernels run one after another; a failing kernel does not stop the next.
+# Runs sharing one $VMEXEC_CACHE are serialised with a lock.
+set -euo pipefail
+# shellcheck source=tests/harness/common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+
+[ $# -ge 2 ] || die "usage: run.sh fetch|module|check|run SERIES..."
+mode=$1
+shift
+case "$mode" in
+fetch | module | check | run) ;;
+*) die "unknown mode '$mode'" ;;
+esac
+need_cmd flock
+
+H=$HARNESS_DIR
+mkdir -p "$VMEXEC_CACHE"
+exec 9>"$VMEXEC_CACHE/.lock"
+if ! flock -n 9; then
+	log "waiting for another harness run holding $VMEXEC_CACHE/.lock"
+	flock -w "$LOCK_TIMEOUT" 9 || die "lock $VMEXEC_CACHE/.lock still held after $LOCK_TIMEOUT s"
+fi
+
+if [ "$mode" = check ] || [ "$mode" = run ]; then
+	bash "$H/tests.sh"
+	if [ "$mode" = check ]; then
+		[ -x "$TESTS_O/vmexec-tests" ] ||
+			die "$TESTS_O/vmexec-tests was not built (tests/Makefile must produce it)"
+	else
+		[ -x "$TESTS_O/vmexec-demo" ] ||
+			die "$TESTS_O/vmexec-demo was not built (tests/Makefile must produce it for 'make run')"
+	fi
+fi
+
+results=()
+summaries=()
+nfail=0
+for series in "$@"; do
+	if ! rel=$(bash "$H/kernel.sh" release "$series"); then
+		results+=("FAIL $series: no kernel release found")
+		nfail=$((nfail + 1))
+		continue
+	fi
+	stage=
+	case "$mode" in
+	fetch)
+		bash "$H/kernel.sh" image "$rel" && bash "$H/kernel.sh" headers "$rel" || stage=fetch ;;
+	module)
+		bash "$H/kernel.sh" headers "$rel" || stage=headers
+		[ -n "$stage" ] || bash "$H/module.sh" "$rel" || stage=module ;;
+	check | run)
+		bmode=check
+		[ "$mode" = check ] || bmode=demo
+		bash "$H/kernel.sh" image "$rel" || stage=fetch
+		[ -n "$stage" ] || bash "$H/kernel.sh" headers "$rel" || stage=headers
+		[ -n "$stage" ] || bash "$H/module.sh" "$rel" || stage=module
+		[ -n "$stage" ] || bash "$H/initramfs.sh" "$rel" || stage=initramfs
+		[ -n "$stage" ] || bash "$H/boot.sh" "$bmode" "$rel" || stage=boot
+		summary=$(build_dir "$rel")/check-summary.txt
+		if [ "$mode" = check ]; then
+			if [ -s "$summary" ]; then
+				mapfile -t -O "${#summaries[@]}" summaries <"$summary"
+			elif [ "$stage" = boot ] || [ -z "$stage" ]; then
+				summaries+=("$rel: no Check summary line in the console log")
+			fi
+		fi
+		;;
+	esac
+	if [ -n "$stage" ]; then
+		results+=("FAIL $rel ($mode: failed at $stage)")
+		nfail=$((nfail + 1))
+	else
+		results+=("PASS $rel ($mode)")
+	fi
+done
+
+echo
+echo "==== vmexec harness: $mode ===="
+printf '%s\n' "${results[@]}"
+[ "${#summaries[@]}" -eq 0 ] || printf '%s\n' "${summaries[@]}"
+[ "$nfail" -eq 0 ]
