@@ -1,0 +1,112 @@
+// SPDX-License-Identifier: (GPL-2.0 WITH Linux-syscall-note) OR MIT
+/*
+ * libvmexec: every function returns -errno on failure; nothing here prints
+ * or leaves its result in errno.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "libvmexec.h"
+
+/* The build uses -fvisibility=hidden: only what is marked here is exported. */
+#define VMEXEC_EXPORT	__attribute__((visibility("default")))
+
+#ifndef __NR_pidfd_open
+#define __NR_pidfd_open	434
+#endif
+
+/* The one way into the kernel: -1/errno becomes -errno. */
+static int vmexec_ioctl(int fd, unsigned long cmd, void *arg)
+{
+	int ret;
+
+	ret = ioctl(fd, cmd, arg);
+	if (ret < 0)
+		return -errno;
+	return ret;
+}
+
+static int do_syscalls(int fd, struct vmexec_syscall *calls,
+		       unsigned int count, unsigned int flags)
+{
+	struct vmexec_syscalls args;
+
+	memset(&args, 0, sizeof(args));
+	args.size = sizeof(args);
+	args.flags = flags;
+	args.count = count;
+	args.calls = (__u64)(uintptr_t)calls;
+	return vmexec_ioctl(fd, VMEXEC_IOC_SYSCALLS, &args);
+}
+
+static int do_bind_pidfd(int fd, int pidfd)
+{
+	struct vmexec_bind args;
+
+	memset(&args, 0, sizeof(args));
+	args.size = sizeof(args);
+	args.pidfd = pidfd;
+	return vmexec_ioctl(fd, VMEXEC_IOC_BIND, &args);
+}
+
+VMEXEC_EXPORT int vmexec_open(void)
+{
+	int fd;
+
+	fd = open(VMEXEC_DEVICE_PATH, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	return fd;
+}
+
+VMEXEC_EXPORT int vmexec_api_version(int fd)
+{
+	return vmexec_ioctl(fd, VMEXEC_IOC_API_VERSION, NULL);
+}
+
+VMEXEC_EXPORT int vmexec_bind_pidfd(int fd, int pidfd)
+{
+	return do_bind_pidfd(fd, pidfd);
+}
+
+VMEXEC_EXPORT int vmexec_bind_pid(int fd, pid_t pid)
+{
+	int pidfd, ret;
+
+	pidfd = syscall(__NR_pidfd_open, pid, 0);
+	if (pidfd < 0)
+		return -errno;
+	ret = do_bind_pidfd(fd, pidfd);
+	close(pidfd);
+	return ret;
+}
+
+VMEXEC_EXPORT int vmexec_syscalls(int fd, struct vmexec_syscall *calls,
+				  unsigned int count, unsigned int flags)
+{
+	return do_syscalls(fd, calls, count, flags);
+}
+
+VMEXEC_EXPORT int vmexec_syscall(int fd, long *result, long nr,
+				 long a0, long a1, long a2,
+				 long a3, long a4, long a5)
+{
+	struct vmexec_syscall sc;
+	int ret;
+
+	vmexec_prep_syscall(&sc, nr, a0, a1, a2, a3, a4, a5);
+	ret = do_syscalls(fd, &sc, 1, 0);
+	if (ret < 0)
+		return ret;
+	if (ret != 1)
+		return -EPROTO;
+	if (result)
+		*result = (long)sc.ret;
+	return 0;
+}
