@@ -4,6 +4,7 @@
  * or leaves its result in errno.
  */
 #define _GNU_SOURCE
+#include <cpuid.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
@@ -109,4 +110,19 @@ VMEXEC_EXPORT int vmexec_syscall(int fd, long *result, long nr,
 	if (result)
 		*result = (long)sc.ret;
 	return 0;
+}
+
+VMEXEC_EXPORT int vmexec_run(int fd, struct vmexec_run *run)
+{
+	return vmexec_ioctl(fd, VMEXEC_IOC_RUN, run);
+}
+
+VMEXEC_EXPORT int vmexec_xstate_size(void)
+{
+	unsigned int eax, ebx, ecx, edx;
+
+	/* CPUID.(EAX=0DH,ECX=0):EBX: XSAVE area size for the features in XCR0. */
+	if (!__get_cpuid_count(0xd, 0, &eax, &ebx, &ecx, &edx) || !ebx)
+		return -EOPNOTSUPP;
+	return (int)ebx;
 }

@@ -32,6 +32,7 @@ Suite *suite_api(void);
 Suite *suite_bind(void);
 Suite *suite_syscalls(void);
 Suite *suite_target(void);
+Suite *suite_run(void);
 Suite *suite_perm(void);
 
 /* A test case with a time limit fit for qemu TCG unless CK_DEFAULT_TIMEOUT is set. */

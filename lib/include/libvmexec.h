@@ -8,6 +8,9 @@
 #ifndef LIBVMEXEC_H
 #define LIBVMEXEC_H
 
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
 #include <sys/types.h>
 #include <linux/vmexec.h>
 
@@ -65,6 +68,61 @@ static inline void vmexec_prep_syscall(struct vmexec_syscall *sc, long nr,
 	sc->args[4] = (__u64)a4;
 	sc->args[5] = (__u64)a5;
 	sc->ret = 0;
+}
+
+/*
+ * VMEXEC_IOC_RUN: run the guest described by *run until its next system call
+ * or signal. Returns 0 with the exit in run->exit_reason and run->exit and
+ * the guest's registers in run->regs, or -errno.
+ */
+VMEXEC_MUST_CHECK int vmexec_run(int fd, struct vmexec_run *run);
+
+/*
+ * Bytes a vmexec_run.xstate buffer needs on this CPU (CPUID leaf 0xd), or
+ * -EOPNOTSUPP. A zero-filled buffer holds the clean FPU state.
+ */
+VMEXEC_MUST_CHECK int vmexec_xstate_size(void);
+
+/* Set up *run to start guest code at rip with stack rsp, all else clear. */
+static inline void vmexec_run_prep(struct vmexec_run *run, __u64 rip, __u64 rsp)
+{
+	memset(run, 0, sizeof(*run));
+	run->size = sizeof(*run);
+	run->regs.rip = rip;
+	run->regs.rsp = rsp;
+	run->regs.rflags = 0x202;	/* IF and the always-one bit */
+}
+
+/*
+ * After a VMEXEC_EXIT_SYSCALL: give the guest's system call its result. The
+ * next vmexec_run() resumes the guest after the syscall instruction.
+ */
+static inline void vmexec_run_set_return(struct vmexec_run *run, __s64 value)
+{
+	run->regs.rax = (__u64)value;
+}
+
+/*
+ * After a VMEXEC_EXIT_SIGNAL caused by a fault of the guest: the faulting
+ * address, the hardware error code and the trap number (14 for a page fault).
+ * Returns the signal number, or -EINVAL if the exit was no fault.
+ */
+static inline int vmexec_run_fault(const struct vmexec_run *run, __u64 *addr,
+				   __u64 *error_code, __u32 *trap_nr)
+{
+	int signo = run->exit.signal.signo;
+
+	if (run->exit_reason != VMEXEC_EXIT_SIGNAL || run->exit.signal.code <= 0 ||
+	    (signo != SIGSEGV && signo != SIGBUS && signo != SIGILL &&
+	     signo != SIGFPE && signo != SIGTRAP))
+		return -EINVAL;
+	if (addr)
+		*addr = run->exit.signal.addr;
+	if (error_code)
+		*error_code = run->exit.signal.error_code;
+	if (trap_nr)
+		*trap_nr = run->exit.signal.trap_nr;
+	return signo;
 }
 
 #ifdef __cplusplus

@@ -1,0 +1,998 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * VMEXEC_IOC_RUN: guest code in a stub's address space, exits on syscalls
+ * and signals, and the caller's state kept intact around every run.
+ */
+#define _GNU_SOURCE
+#include <check.h>
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdint.h>
+#include <string.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/ptrace.h>
+#include <sys/syscall.h>
+#include <sys/user.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <libvmexec.h>
+#include "helpers.h"
+
+#define CODE_ADDR	0x7e1000000000UL
+#define DATA_ADDR	0x7e1000100000UL
+#define STACK_TOP	0x7e1000210000UL
+#define PAGE		4096UL
+
+struct stub {
+	pid_t pid;
+	int fd;
+};
+
+/* A child that stops itself for ever: an address space to run guests in. */
+static void stub_start(struct stub *s)
+{
+	long ret;
+
+	s->pid = fork();
+	ck_assert_int_ge(s->pid, 0);
+	if (s->pid == 0) {
+		for (;;)
+			raise(SIGSTOP);
+	}
+	s->fd = vmexec_open();
+	ck_assert_int_ge(s->fd, 0);
+	ck_assert_int_eq(vmexec_bind_pid(s->fd, s->pid), 0);
+	ck_assert_int_eq(vmexec_syscall(s->fd, &ret, SYS_mmap, CODE_ADDR, PAGE,
+					PROT_READ | PROT_EXEC,
+					MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE,
+					-1, 0), 0);
+	ck_assert_int_eq(ret, (long)CODE_ADDR);
+	ck_assert_int_eq(vmexec_syscall(s->fd, &ret, SYS_mmap, DATA_ADDR, 0x110000,
+					PROT_READ | PROT_WRITE,
+					MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE,
+					-1, 0), 0);
+	ck_assert_int_eq(ret, (long)DATA_ADDR);
+}
+
+static void stub_stop(struct stub *s)
+{
+	close(s->fd);
+	kill(s->pid, SIGKILL);
+	waitpid(s->pid, NULL, 0);
+}
+
+/* Write bytes into the stub's memory through a pipe and SYSCALLS read(). */
+static void stub_poke(struct stub *s, unsigned long addr, const void *buf, size_t len)
+{
+	struct vmexec_syscall sc[2];
+	int p[2];
+
+	ck_assert_int_eq(pipe(p), 0);
+	ck_assert_int_eq(write(p[1], buf, len), (ssize_t)len);
+	/* Text is read-only for the guest: open it up for the copy. */
+	vmexec_prep_syscall(&sc[0], SYS_mprotect, addr & ~(PAGE - 1),
+			    ((addr + len + PAGE - 1) & ~(PAGE - 1)) - (addr & ~(PAGE - 1)),
+			    PROT_READ | PROT_WRITE | PROT_EXEC, 0, 0, 0);
+	vmexec_prep_syscall(&sc[1], SYS_read, p[0], addr, len, 0, 0, 0);
+	ck_assert_int_eq(vmexec_syscalls(s->fd, sc, 2, VMEXEC_SYSCALLS_STOP_ON_ERROR), 2);
+	ck_assert_int_eq(sc[1].ret, (long)len);
+	close(p[0]);
+	close(p[1]);
+}
+
+static void stub_peek(struct stub *s, unsigned long addr, void *buf, size_t len)
+{
+	long ret;
+	int p[2];
+
+	ck_assert_int_eq(pipe(p), 0);
+	ck_assert_int_eq(vmexec_syscall(s->fd, &ret, SYS_write, p[1], addr, len, 0, 0, 0), 0);
+	ck_assert_int_eq(ret, (long)len);
+	ck_assert_int_eq(read(p[0], buf, len), (ssize_t)len);
+	close(p[0]);
+	close(p[1]);
+}
+
+static void run_init(struct vmexec_run *run, unsigned long rip)
+{
+	vmexec_run_prep(run, rip, STACK_TOP - 64);
+}
+
+static int run_guest(struct stub *s, struct vmexec_run *run)
+{
+	return vmexec_run(s->fd, run);
+}
+
+/* mov $123,%eax; syscall; cmp $456,%rax; jne 1f; jmp 0b; 1: ud2 */
+static const unsigned char code_loop123[] = {
+	0xb8, 0x7b, 0x00, 0x00, 0x00, 0x0f, 0x05, 0x48, 0x3d, 0xc8, 0x01, 0x00,
+	0x00, 0x75, 0x02, 0xeb, 0xef, 0x0f, 0x0b,
+};
+
+START_TEST(test_run_selftest_loop)
+{
+	struct vmexec_run run;
+	struct stub s;
+	int i;
+
+	stub_start(&s);
+	stub_poke(&s, CODE_ADDR, code_loop123, sizeof(code_loop123));
+	run_init(&run, CODE_ADDR);
+	for (i = 0; i < 100000; i++) {
+		ck_assert_int_eq(run_guest(&s, &run), 0);
+		ck_assert_uint_eq(run.exit_reason, VMEXEC_EXIT_SYSCALL);
+		ck_assert_uint_eq(run.exit.syscall.nr, 123);
+		ck_assert_uint_eq(run.exit.syscall.abi, VMEXEC_ABI_SYSCALL64);
+		ck_assert_uint_eq(run.regs.rip, CODE_ADDR + 7);
+		ck_assert_uint_eq(run.regs.rax, 123);
+		vmexec_run_set_return(&run, 456);
+	}
+	stub_stop(&s);
+}
+END_TEST
+
+/* movabs $0xdead000,%rax; mov (%rax),%rax */
+static const unsigned char code_fault[] = {
+	0x48, 0xb8, 0x00, 0xd0, 0xea, 0x0d, 0x00, 0x00, 0x00, 0x00,
+	0x48, 0x8b, 0x00,
+};
+
+START_TEST(test_run_fault_reported)
+{
+	__u64 addr, error_code;
+	struct vmexec_run run;
+	struct stub s;
+	__u32 trap_nr;
+
+	stub_start(&s);
+	stub_poke(&s, CODE_ADDR, code_fault, sizeof(code_fault));
+	run_init(&run, CODE_ADDR);
+	run.sigmask = 1ULL << (SIGSEGV - 1);
+	ck_assert_int_eq(run_guest(&s, &run), 0);
+	ck_assert_uint_eq(run.exit_reason, VMEXEC_EXIT_SIGNAL);
+	ck_assert_int_eq(run.exit.signal.signo, SIGSEGV);
+	ck_assert_int_eq(run.exit.signal.code, SEGV_MAPERR);
+	ck_assert_int_eq(vmexec_run_fault(&run, &addr, &error_code, &trap_nr), SIGSEGV);
+	ck_assert_uint_eq(addr, 0xdead000);
+	ck_assert_uint_eq(trap_nr, 14);
+	ck_assert_uint_eq(error_code, 4);	/* user, read, not present */
+	ck_assert_uint_eq(((siginfo_t *)run.exit.signal.siginfo)->si_signo, SIGSEGV);
+	ck_assert_ptr_eq(((siginfo_t *)run.exit.signal.siginfo)->si_addr, (void *)0xdead000);
+	ck_assert_uint_eq(run.regs.rip, CODE_ADDR + 10);
+	stub_stop(&s);
+}
+END_TEST
+
+/* wrfsbase %rax; wrgsbase %rbx; mov $1,%eax; syscall */
+static const unsigned char code_bases[] = {
+	0xf3, 0x48, 0x0f, 0xae, 0xd0, 0xf3, 0x48, 0x0f, 0xae, 0xdb,
+	0xb8, 0x01, 0x00, 0x00, 0x00, 0x0f, 0x05,
+};
+
+static __thread int tls_canary = 77;
+
+START_TEST(test_run_fs_gs_base)
+{
+	struct vmexec_run run;
+	struct stub s;
+
+	stub_start(&s);
+	stub_poke(&s, CODE_ADDR, code_bases, sizeof(code_bases));
+	run_init(&run, CODE_ADDR);
+	run.regs.fs_base = DATA_ADDR;
+	run.regs.rax = DATA_ADDR + 0x100;
+	run.regs.rbx = DATA_ADDR + 0x200;
+	ck_assert_int_eq(run_guest(&s, &run), 0);
+	ck_assert_uint_eq(run.exit_reason, VMEXEC_EXIT_SYSCALL);
+	ck_assert_uint_eq(run.regs.fs_base, DATA_ADDR + 0x100);
+	ck_assert_uint_eq(run.regs.gs_base, DATA_ADDR + 0x200);
+	/* The caller's TLS (fs) still works. */
+	ck_assert_int_eq(tls_canary, 77);
+	errno = 0;
+	ck_assert_int_eq(close(-1), -1);
+	ck_assert_int_eq(errno, EBADF);
+	stub_stop(&s);
+}
+END_TEST
+
+/* pcmpeqd %xmm0,%xmm0; movq %xmm1,%rax; mov $2,%edi... just: syscall */
+static const unsigned char code_fpu[] = {
+	0x66, 0x48, 0x0f, 0x7e, 0xc8,	/* movq %xmm1,%rax */
+	0x66, 0x0f, 0x76, 0xc0,		/* pcmpeqd %xmm0,%xmm0 */
+	0x66, 0x0f, 0x76, 0xc9,		/* pcmpeqd %xmm1,%xmm1 */
+	0x48, 0x89, 0xc7,		/* mov %rax,%rdi */
+	0xb8, 0x01, 0x00, 0x00, 0x00,	/* mov $1,%eax */
+	0x0f, 0x05,			/* syscall */
+};
+
+/*
+ * RUN through a raw syscall instruction with xmm0 and xmm8 loaded with
+ * @pattern; returns what they hold after the ioctl returns (libc would be
+ * free to clobber them around its own ioctl()).
+ */
+static long run_keep_xmm(int fd, struct vmexec_run *run, uint64_t pattern,
+			 uint64_t *x0, uint64_t *x8)
+{
+	long ret;
+
+	__asm__ volatile("movq %[p], %%xmm0\n\t"
+			 "movq %[p], %%xmm8\n\t"
+			 "syscall\n\t"
+			 "movq %%xmm0, %[o0]\n\t"
+			 "movq %%xmm8, %[o8]\n\t"
+			 : "=a"(ret), [o0] "=r"(*x0), [o8] "=r"(*x8)
+			 : "a"((long)SYS_ioctl), "D"((long)fd), "S"((long)VMEXEC_IOC_RUN),
+			   "d"(run), [p] "r"(pattern)
+			 : "rcx", "r11", "memory", "xmm0", "xmm8");
+	return ret;
+}
+
+START_TEST(test_run_fpu)
+{
+	struct vmexec_run run;
+	struct stub s;
+	uint64_t pattern = 0x1122334455667788ULL, x0, x8;
+	void *xs;
+	int size;
+
+	stub_start(&s);
+	stub_poke(&s, CODE_ADDR, code_fpu, sizeof(code_fpu));
+	size = vmexec_xstate_size();
+	ck_assert_int_gt(size, 512);
+	ck_assert_int_eq(posix_memalign(&xs, 64, size), 0);
+
+	/* Without xstate: the guest starts clean each time. */
+	run_init(&run, CODE_ADDR);
+	ck_assert_int_eq(run_keep_xmm(s.fd, &run, pattern, &x0, &x8), 0);
+	ck_assert_uint_eq(x0, pattern);
+	ck_assert_uint_eq(x8, pattern);
+	ck_assert_uint_eq(run.exit.syscall.args[0], 0);
+	run_init(&run, CODE_ADDR);
+	ck_assert_int_eq(run_guest(&s, &run), 0);
+	ck_assert_uint_eq(run.exit.syscall.args[0], 0);
+
+	/* With xstate: xmm1 set by the first run is seen by the second. */
+	memset(xs, 0, size);
+	run_init(&run, CODE_ADDR);
+	run.xstate = (uintptr_t)xs;
+	run.xstate_size = size;
+	/* An all-zero image is valid XSAVE: every feature in its init state. */
+	ck_assert_int_eq(run_guest(&s, &run), 0);
+	ck_assert_uint_eq(run.exit.syscall.args[0], 0);
+	run.regs.rip = CODE_ADDR;
+	ck_assert_int_eq(run_keep_xmm(s.fd, &run, pattern, &x0, &x8), 0);
+	ck_assert_uint_eq(run.exit.syscall.args[0], ~0ULL);
+	ck_assert_uint_eq(x0, pattern);
+	ck_assert_uint_eq(x8, pattern);
+
+	run.xstate_size = size - 1;
+	ck_assert_int_eq(run_guest(&s, &run), -EINVAL);
+	free(xs);
+	stub_stop(&s);
+}
+END_TEST
+
+/* int $0x80 with eax=20 (getpid on i386), ebx=1..ebp=6 */
+static const unsigned char code_int80[] = {
+	0xb8, 0x14, 0x00, 0x00, 0x00, 0xcd, 0x80,
+};
+
+START_TEST(test_run_int80_trapped)
+{
+	struct vmexec_run run;
+	struct stub s;
+
+	stub_start(&s);
+	stub_poke(&s, CODE_ADDR, code_int80, sizeof(code_int80));
+	run_init(&run, CODE_ADDR);
+	run.regs.rbx = 0x100000001ULL;
+	run.regs.rcx = 2;
+	run.regs.rdx = 3;
+	run.regs.rsi = 4;
+	run.regs.rdi = 5;
+	run.regs.rbp = 6;
+	ck_assert_int_eq(run_guest(&s, &run), 0);
+	ck_assert_uint_eq(run.exit_reason, VMEXEC_EXIT_SYSCALL);
+	ck_assert_uint_eq(run.exit.syscall.abi, VMEXEC_ABI_INT80);
+	ck_assert_uint_eq(run.exit.syscall.nr, 20);
+	ck_assert_uint_eq(run.exit.syscall.args[0], 1);
+	ck_assert_uint_eq(run.exit.syscall.args[5], 6);
+	ck_assert_uint_eq(run.regs.rip, CODE_ADDR + 7);
+	stub_stop(&s);
+}
+END_TEST
+
+/* mov $231,%eax (exit_group); xor %edi,%edi; syscall */
+static const unsigned char code_exit_group[] = {
+	0xb8, 0xe7, 0x00, 0x00, 0x00, 0x31, 0xff, 0x0f, 0x05,
+};
+
+START_TEST(test_run_syscall_not_executed)
+{
+	struct vmexec_run run;
+	struct stub s;
+
+	stub_start(&s);
+	stub_poke(&s, CODE_ADDR, code_exit_group, sizeof(code_exit_group));
+	run_init(&run, CODE_ADDR);
+	ck_assert_int_eq(run_guest(&s, &run), 0);
+	ck_assert_uint_eq(run.exit_reason, VMEXEC_EXIT_SYSCALL);
+	ck_assert_uint_eq(run.exit.syscall.nr, 231);
+	/* Neither we nor the stub exited. */
+	ck_assert_int_eq(kill(s.pid, 0), 0);
+	stub_stop(&s);
+}
+END_TEST
+
+/* jmp . */
+static const unsigned char code_spin[] = { 0xeb, 0xfe };
+
+START_TEST(test_run_sigkill_caller)
+{
+	struct vmexec_run run;
+	struct stub s;
+	pid_t child;
+	int status;
+
+	stub_start(&s);
+	stub_poke(&s, CODE_ADDR, code_spin, sizeof(code_spin));
+	child = fork();
+	ck_assert_int_ge(child, 0);
+	if (child == 0) {
+		run_init(&run, CODE_ADDR);
+		run_guest(&s, &run);
+		_exit(3);
+	}
+	usleep(300000);
+	ck_assert_int_eq(kill(child, SIGKILL), 0);
+	ck_assert_int_eq(waitpid(child, &status, 0), child);
+	ck_assert(WIFSIGNALED(status));
+	ck_assert_int_eq(WTERMSIG(status), SIGKILL);
+	/* The stub runs on untouched: still bound and usable. */
+	ck_assert_int_eq(kill(s.pid, 0), 0);
+	stub_poke(&s, DATA_ADDR, "ok", 2);
+	stub_stop(&s);
+}
+END_TEST
+
+static volatile sig_atomic_t got_usr1, got_usr2;
+
+static void on_usr(int sig)
+{
+	if (sig == SIGUSR1)
+		got_usr1 = 1;
+	else
+		got_usr2 = 1;
+}
+
+START_TEST(test_run_signal_interrupts)
+{
+	struct vmexec_run run;
+	struct stub s;
+	pid_t child;
+	int status;
+
+	stub_start(&s);
+	stub_poke(&s, CODE_ADDR, code_spin, sizeof(code_spin));
+	child = fork();
+	ck_assert_int_ge(child, 0);
+	if (child == 0) {
+		/*
+		 * A default-fatal signal kills the whole process when it is
+		 * sent, before any thread sees it: a supervisor that wants a
+		 * signal reported installs a handler for it.
+		 */
+		signal(SIGUSR1, on_usr);
+		signal(SIGUSR2, on_usr);
+		alarm(20);
+		/* SIGUSR2 is reported, SIGUSR1 interrupts and reaches our handler. */
+		run_init(&run, CODE_ADDR);
+		run.sigmask = 1ULL << (SIGUSR2 - 1);
+		if (run_guest(&s, &run) || run.exit_reason != VMEXEC_EXIT_SIGNAL ||
+		    run.exit.signal.signo != SIGUSR2 || run.regs.rip != CODE_ADDR)
+			_exit(10);
+		if (run_guest(&s, &run) || run.exit_reason != VMEXEC_EXIT_INTERRUPTED)
+			_exit(11);
+		if (!got_usr1 || got_usr2)
+			_exit(12);
+		_exit(0);
+	}
+	usleep(300000);
+	kill(child, SIGUSR2);
+	usleep(300000);
+	kill(child, SIGUSR1);
+	ck_assert_int_eq(waitpid(child, &status, 0), child);
+	ck_assert_msg(WIFEXITED(status), "child killed by signal %d", WTERMSIG(status));
+	ck_assert_int_eq(WEXITSTATUS(status), 0);
+	stub_stop(&s);
+}
+END_TEST
+
+START_TEST(test_run_fault_not_in_mask_kills_caller)
+{
+	struct vmexec_run run;
+	struct stub s;
+	pid_t child;
+	int status;
+
+	stub_start(&s);
+	stub_poke(&s, CODE_ADDR, code_fault, sizeof(code_fault));
+	child = fork();
+	ck_assert_int_ge(child, 0);
+	if (child == 0) {
+		run_init(&run, CODE_ADDR);
+		run_guest(&s, &run);
+		_exit(3);
+	}
+	ck_assert_int_eq(waitpid(child, &status, 0), child);
+	ck_assert(WIFSIGNALED(status));
+	ck_assert_int_eq(WTERMSIG(status), SIGSEGV);
+	stub_stop(&s);
+}
+END_TEST
+
+START_TEST(test_run_bad_input)
+{
+	struct vmexec_run run;
+	struct stub s;
+	int fd;
+
+	fd = vmexec_open();
+	ck_assert_int_ge(fd, 0);
+	run_init(&run, CODE_ADDR);
+	ck_assert_int_eq(ioctl(fd, VMEXEC_IOC_RUN, &run), -1);
+	ck_assert_int_eq(errno, EINVAL);	/* not bound */
+	close(fd);
+
+	stub_start(&s);
+	stub_poke(&s, CODE_ADDR, code_spin, sizeof(code_spin));
+	run_init(&run, 0xffffffff81000000UL);
+	ck_assert_int_eq(run_guest(&s, &run), -EINVAL);
+	run_init(&run, 0x8000000000000000UL);
+	ck_assert_int_eq(run_guest(&s, &run), -EINVAL);
+	run_init(&run, CODE_ADDR);
+	run.regs.rflags |= 0x100;	/* TF */
+	ck_assert_int_eq(run_guest(&s, &run), -EINVAL);
+	run_init(&run, CODE_ADDR);
+	run.regs.rflags |= 0x3000;	/* IOPL 3 */
+	ck_assert_int_eq(run_guest(&s, &run), -EINVAL);
+	run_init(&run, CODE_ADDR);
+	run.regs.rflags |= 0x4000;	/* NT */
+	ck_assert_int_eq(run_guest(&s, &run), -EINVAL);
+	run_init(&run, CODE_ADDR);
+	run.regs.fs_base = 0xffff888000000000UL;
+	ck_assert_int_eq(run_guest(&s, &run), -EINVAL);
+	run_init(&run, CODE_ADDR);
+	run.sigmask = 1ULL << (SIGKILL - 1);
+	ck_assert_int_eq(run_guest(&s, &run), -EINVAL);
+	run_init(&run, CODE_ADDR);
+	run.flags = 1;
+	ck_assert_int_eq(run_guest(&s, &run), -EINVAL);
+	run_init(&run, CODE_ADDR);
+	run.size = sizeof(run) - 8;
+	ck_assert_int_eq(run_guest(&s, &run), -EINVAL);
+	run_init(&run, CODE_ADDR);
+	run.xstate = 8;
+	run.xstate_size = 1 << 16;
+	ck_assert_int_eq(run_guest(&s, &run), -EFAULT);
+	ck_assert_int_eq(ioctl(s.fd, VMEXEC_IOC_RUN, NULL), -1);
+	ck_assert_int_eq(errno, EFAULT);
+	stub_stop(&s);
+}
+END_TEST
+
+/* hlt */
+static const unsigned char code_hlt[] = { 0xf4 };
+
+START_TEST(test_run_privileged_and_wild_jumps)
+{
+	struct vmexec_run run;
+	struct stub s;
+	static const unsigned long wild[] = { 0x1000, CODE_ADDR + 0x800000 };
+	unsigned int i;
+
+	stub_start(&s);
+	stub_poke(&s, CODE_ADDR, code_hlt, sizeof(code_hlt));
+	run_init(&run, CODE_ADDR);
+	run.sigmask = 1ULL << (SIGSEGV - 1);
+	ck_assert_int_eq(run_guest(&s, &run), 0);
+	ck_assert_uint_eq(run.exit_reason, VMEXEC_EXIT_SIGNAL);
+	ck_assert_int_eq(run.exit.signal.signo, SIGSEGV);
+	ck_assert_uint_eq(run.exit.signal.trap_nr, 13);	/* #GP */
+	ck_assert_uint_eq(run.regs.rip, CODE_ADDR);
+
+	for (i = 0; i < sizeof(wild) / sizeof(wild[0]); i++) {
+		run_init(&run, wild[i]);
+		run.sigmask = 1ULL << (SIGSEGV - 1);
+		ck_assert_int_eq(run_guest(&s, &run), 0);
+		ck_assert_uint_eq(run.exit_reason, VMEXEC_EXIT_SIGNAL);
+		ck_assert_int_eq(run.exit.signal.signo, SIGSEGV);
+		ck_assert_uint_eq(run.exit.signal.addr, wild[i]);
+		ck_assert_uint_eq(run.exit.signal.error_code, 0x14);	/* user, fetch */
+	}
+	stub_stop(&s);
+}
+END_TEST
+
+struct thread_arg {
+	struct stub *s;
+	int failures;
+};
+
+static void *round_trips(void *p)
+{
+	struct thread_arg *a = p;
+	struct vmexec_run run;
+	int i;
+
+	run_init(&run, CODE_ADDR);
+	for (i = 0; i < 2000; i++) {
+		if (run_guest(a->s, &run) || run.exit.syscall.nr != 123)
+			a->failures++;
+		run.regs.rax = 456;
+	}
+	return NULL;
+}
+
+START_TEST(test_run_threads_share_binding)
+{
+	struct thread_arg args[4];
+	pthread_t th[4];
+	struct stub s;
+	int i;
+
+	stub_start(&s);
+	stub_poke(&s, CODE_ADDR, code_loop123, sizeof(code_loop123));
+	for (i = 0; i < 4; i++) {
+		args[i].s = &s;
+		args[i].failures = 0;
+		ck_assert_int_eq(pthread_create(&th[i], NULL, round_trips, &args[i]), 0);
+	}
+	for (i = 0; i < 200; i++)
+		stub_poke(&s, DATA_ADDR, "x", 1);
+	for (i = 0; i < 4; i++) {
+		pthread_join(th[i], NULL);
+		ck_assert_int_eq(args[i].failures, 0);
+	}
+	stub_stop(&s);
+}
+END_TEST
+
+START_TEST(test_run_target_exits)
+{
+	struct vmexec_run run;
+	struct stub s;
+
+	stub_start(&s);
+	stub_poke(&s, CODE_ADDR, code_loop123, sizeof(code_loop123));
+	run_init(&run, CODE_ADDR);
+	ck_assert_int_eq(run_guest(&s, &run), 0);
+	kill(s.pid, SIGKILL);
+	waitpid(s.pid, NULL, 0);
+	run.regs.rax = 456;
+	ck_assert_int_eq(run_guest(&s, &run), -ESRCH);
+	close(s.fd);
+}
+END_TEST
+
+/* mov $N,%ecx; 1: dec %rcx; jnz 1b; mov $1,%eax; syscall */
+static const unsigned char code_busy[] = {
+	0xb9, 0x00, 0x2d, 0x31, 0x01,	/* 20,000,000 */
+	0x48, 0xff, 0xc9, 0x75, 0xfb,
+	0xb8, 0x01, 0x00, 0x00, 0x00, 0x0f, 0x05,
+};
+
+struct rseq_abi {
+	uint32_t cpu_id_start, cpu_id;
+	uint64_t rseq_cs;
+	uint32_t flags, node_id, mm_cid;
+};
+
+extern const ptrdiff_t __rseq_offset;
+extern const unsigned int __rseq_size;
+
+START_TEST(test_run_rseq_never_written_into_target)
+{
+	static const struct rseq_abi sentinel = {
+		.cpu_id_start = 0xfffffff0, .cpu_id = 0xfffffff0,
+		.node_id = 0xfffffff0, .mm_cid = 0xfffffff0,
+	};
+	struct rseq_abi *mine, theirs;
+	struct vmexec_run run;
+	cpu_set_t cpu0;
+	struct stub s;
+	pid_t hog;
+	int i;
+
+	if (!__rseq_size) {
+		printf("SKIP: %s: libc did not register rseq\n", __func__);
+		return;
+	}
+	mine = (struct rseq_abi *)((char *)__builtin_thread_pointer() + __rseq_offset);
+	stub_start(&s);
+	stub_poke(&s, CODE_ADDR, code_busy, sizeof(code_busy));
+	/* The stub is a fork of us: its copy of our rseq area is at the same address. */
+	stub_poke(&s, (unsigned long)mine, &sentinel, sizeof(sentinel));
+
+	/* Share one CPU with a busy process so the guest is preempted often. */
+	CPU_ZERO(&cpu0);
+	CPU_SET(0, &cpu0);
+	ck_assert_int_eq(sched_setaffinity(0, sizeof(cpu0), &cpu0), 0);
+	hog = fork();
+	ck_assert_int_ge(hog, 0);
+	if (hog == 0) {
+		alarm(60);
+		for (;;)
+			;
+	}
+	for (i = 0; i < 3; i++) {
+		run_init(&run, CODE_ADDR);
+		ck_assert_int_eq(run_guest(&s, &run), 0);
+		ck_assert_uint_eq(run.exit_reason, VMEXEC_EXIT_SYSCALL);
+		/* Our own registration is live and up to date again. */
+		ck_assert_int_eq((int)mine->cpu_id, sched_getcpu());
+	}
+	kill(hog, SIGKILL);
+	waitpid(hog, NULL, 0);
+
+	stub_peek(&s, (unsigned long)mine, &theirs, sizeof(theirs));
+	ck_assert_uint_eq(theirs.cpu_id_start, sentinel.cpu_id_start);
+	ck_assert_uint_eq(theirs.cpu_id, sentinel.cpu_id);
+	ck_assert_uint_eq(theirs.node_id, sentinel.node_id);
+	ck_assert_uint_eq(theirs.mm_cid, sentinel.mm_cid);
+	stub_stop(&s);
+}
+END_TEST
+
+#define GUEST_MAGIC	0x5a5a5a5a12345678ULL
+
+/* A tracer of the caller only ever sees the caller's registers. */
+START_TEST(test_run_traced_caller_sees_no_guest)
+{
+	struct user_regs_struct uregs;
+	struct vmexec_run run;
+	int status, stops = 0, leaks = 0;
+	struct stub s;
+	pid_t child;
+
+	stub_start(&s);
+	stub_poke(&s, CODE_ADDR, code_loop123, sizeof(code_loop123));
+	child = fork();
+	ck_assert_int_ge(child, 0);
+	if (child == 0) {
+		int i;
+
+		ptrace(PTRACE_TRACEME, 0, 0, 0);
+		raise(SIGSTOP);
+		run_init(&run, CODE_ADDR);
+		run.regs.r15 = GUEST_MAGIC;
+		run.regs.rbx = GUEST_MAGIC;
+		for (i = 0; i < 20; i++) {
+			if (run_guest(&s, &run) || run.exit.syscall.nr != 123)
+				_exit(10);
+			run.regs.rax = 456;
+		}
+		_exit(0);
+	}
+	ck_assert_int_eq(waitpid(child, &status, 0), child);
+	ck_assert(WIFSTOPPED(status));
+	ptrace(PTRACE_SETOPTIONS, child, 0, PTRACE_O_TRACESYSGOOD | PTRACE_O_EXITKILL);
+	for (;;) {
+		ck_assert_int_eq(ptrace(PTRACE_SYSCALL, child, 0, 0), 0);
+		ck_assert_int_eq(waitpid(child, &status, 0), child);
+		if (WIFEXITED(status) || WIFSIGNALED(status))
+			break;
+		if (!WIFSTOPPED(status) || WSTOPSIG(status) != (SIGTRAP | 0x80))
+			continue;
+		stops++;
+		ck_assert_int_eq(ptrace(PTRACE_GETREGS, child, 0, &uregs), 0);
+		if (uregs.r15 == GUEST_MAGIC || uregs.rbx == GUEST_MAGIC ||
+		    (uregs.rip >= CODE_ADDR && uregs.rip < CODE_ADDR + PAGE))
+			leaks++;
+	}
+	ck_assert(WIFEXITED(status));
+	ck_assert_int_eq(WEXITSTATUS(status), 0);
+	ck_assert_int_gt(stops, 40);
+	ck_assert_int_eq(leaks, 0);
+	stub_stop(&s);
+}
+END_TEST
+
+static struct stub *spin_stub;
+
+static void *spin_guest(void *p)
+{
+	struct vmexec_run run;
+
+	(void)p;
+	run_init(&run, CODE_ADDR);
+	run_guest(spin_stub, &run);
+	return NULL;
+}
+
+/* Another thread of the caller exits the process or execs while a guest runs. */
+static void sibling_changes_process(int do_exec)
+{
+	struct stub s;
+	pthread_t th;
+	pid_t child;
+	int status;
+
+	stub_start(&s);
+	stub_poke(&s, CODE_ADDR, code_spin, sizeof(code_spin));
+	child = fork();
+	ck_assert_int_ge(child, 0);
+	if (child == 0) {
+		spin_stub = &s;
+		pthread_create(&th, NULL, spin_guest, NULL);
+		usleep(300000);
+		if (do_exec)
+			execl("/bin/busybox", "true", (char *)NULL);
+		_exit(7);
+	}
+	ck_assert_int_eq(waitpid(child, &status, 0), child);
+	ck_assert(WIFEXITED(status));
+	ck_assert_int_eq(WEXITSTATUS(status), do_exec ? 0 : 7);
+	ck_assert_int_eq(kill(s.pid, 0), 0);
+	stub_poke(&s, DATA_ADDR, "ok", 2);
+	stub_stop(&s);
+}
+
+START_TEST(test_run_sibling_exit_group)
+{
+	sibling_changes_process(0);
+}
+END_TEST
+
+START_TEST(test_run_sibling_exec)
+{
+	sibling_changes_process(1);
+}
+END_TEST
+
+START_TEST(test_run_target_exits_while_running)
+{
+	struct vmexec_run run;
+	struct stub s;
+	pid_t child;
+	int status;
+
+	stub_start(&s);
+	stub_poke(&s, CODE_ADDR, code_spin, sizeof(code_spin));
+	child = fork();
+	ck_assert_int_ge(child, 0);
+	if (child == 0) {
+		signal(SIGUSR1, on_usr);
+		alarm(20);
+		run_init(&run, CODE_ADDR);
+		if (run_guest(&s, &run) || run.exit_reason != VMEXEC_EXIT_INTERRUPTED)
+			_exit(10);
+		if (run_guest(&s, &run) != -ESRCH)
+			_exit(11);
+		_exit(0);
+	}
+	usleep(300000);
+	/* The stub dies and is reaped while the guest runs on its memory. */
+	kill(s.pid, SIGKILL);
+	waitpid(s.pid, NULL, 0);
+	usleep(100000);
+	kill(child, SIGUSR1);
+	ck_assert_int_eq(waitpid(child, &status, 0), child);
+	ck_assert(WIFEXITED(status));
+	ck_assert_int_eq(WEXITSTATUS(status), 0);
+	close(s.fd);
+}
+END_TEST
+
+START_TEST(test_run_module_pinned_while_running)
+{
+	struct stub s;
+	pthread_t th;
+	pid_t child;
+	int status;
+
+	stub_start(&s);
+	stub_poke(&s, CODE_ADDR, code_spin, sizeof(code_spin));
+	child = fork();
+	ck_assert_int_ge(child, 0);
+	if (child == 0) {
+		spin_stub = &s;
+		pthread_create(&th, NULL, spin_guest, NULL);
+		usleep(300000);
+		/* No descriptor left, but a thread is in guest mode. */
+		close(s.fd);
+		if (syscall(SYS_delete_module, "vmexec", O_NONBLOCK) != -1 ||
+		    errno != EWOULDBLOCK)
+			_exit(10);
+		_exit(0);
+	}
+	ck_assert_int_eq(waitpid(child, &status, 0), child);
+	ck_assert(WIFEXITED(status));
+	ck_assert_int_eq(WEXITSTATUS(status), 0);
+	stub_stop(&s);
+}
+END_TEST
+
+/* sysenter */
+static const unsigned char code_sysenter[] = { 0x0f, 0x34 };
+
+START_TEST(test_run_sysenter_trapped)
+{
+	struct vmexec_run run;
+	struct stub s;
+
+	stub_start(&s);
+	stub_poke(&s, CODE_ADDR, code_sysenter, sizeof(code_sysenter));
+	run_init(&run, CODE_ADDR);
+	run.sigmask = (1ULL << (SIGSEGV - 1)) | (1ULL << (SIGILL - 1));
+	ck_assert_int_eq(run_guest(&s, &run), 0);
+	/* Intel enters the compat path, AMD raises #UD: either way, no escape. */
+	if (run.exit_reason == VMEXEC_EXIT_SYSCALL)
+		ck_assert_uint_eq(run.exit.syscall.abi, VMEXEC_ABI_SYSCALL32);
+	else
+		ck_assert_uint_eq(run.exit_reason, VMEXEC_EXIT_SIGNAL);
+	ck_assert_int_eq(kill(s.pid, 0), 0);
+	stub_stop(&s);
+}
+END_TEST
+
+START_TEST(test_run_refuses_caller_using_sud)
+{
+	struct vmexec_run run;
+	char selector = 0;	/* SYSCALL_DISPATCH_FILTER_ALLOW */
+	struct stub s;
+
+	stub_start(&s);
+	ck_assert_int_eq(prctl(59 /* PR_SET_SYSCALL_USER_DISPATCH */, 1, 0, 0, &selector), 0);
+	run_init(&run, CODE_ADDR);
+	ck_assert_int_eq(run_guest(&s, &run), -EOPNOTSUPP);
+	ck_assert_int_eq(prctl(59, 0, 0, 0, 0), 0);
+	stub_stop(&s);
+}
+END_TEST
+
+/* push %rax */
+static const unsigned char code_push[] = { 0x50 };
+
+START_TEST(test_run_bad_stack)
+{
+	struct vmexec_run run;
+	struct stub s;
+
+	stub_start(&s);
+	stub_poke(&s, CODE_ADDR, code_push, sizeof(code_push));
+	run_init(&run, CODE_ADDR);
+	run.regs.rsp = 0x8;
+	run.sigmask = 1ULL << (SIGSEGV - 1);
+	ck_assert_int_eq(run_guest(&s, &run), 0);
+	ck_assert_uint_eq(run.exit_reason, VMEXEC_EXIT_SIGNAL);
+	ck_assert_int_eq(run.exit.signal.signo, SIGSEGV);
+	ck_assert_uint_eq(run.exit.signal.addr, 0);
+	stub_stop(&s);
+}
+END_TEST
+
+/* Two bindings in one process, used alternately. */
+START_TEST(test_run_two_bindings)
+{
+	struct vmexec_run r1, r2;
+	struct stub a, b;
+	int i;
+
+	stub_start(&a);
+	stub_start(&b);
+	stub_poke(&a, CODE_ADDR, code_loop123, sizeof(code_loop123));
+	stub_poke(&b, CODE_ADDR, code_int80, sizeof(code_int80));
+	run_init(&r1, CODE_ADDR);
+	for (i = 0; i < 100; i++) {
+		run_init(&r2, CODE_ADDR);
+		ck_assert_int_eq(run_guest(&a, &r1), 0);
+		ck_assert_uint_eq(r1.exit.syscall.nr, 123);
+		r1.regs.rax = 456;
+		ck_assert_int_eq(run_guest(&b, &r2), 0);
+		ck_assert_uint_eq(r2.exit.syscall.abi, VMEXEC_ABI_INT80);
+	}
+	stub_stop(&a);
+	stub_stop(&b);
+}
+END_TEST
+
+/* Random vmexec_run contents: a clean errno or a clean exit, nothing else. */
+START_TEST(test_run_fuzz_fields)
+{
+	const uint64_t faults = (1ULL << (SIGSEGV - 1)) | (1ULL << (SIGBUS - 1)) |
+				(1ULL << (SIGILL - 1)) | (1ULL << (SIGFPE - 1)) |
+				(1ULL << (SIGTRAP - 1));
+	struct vmexec_run run;
+	unsigned int seed = 12345, i, j, ok = 0, bad = 0;
+	struct stub s;
+	int ret;
+
+	printf("run fuzz seed %u\n", seed);
+	srand(seed);
+	stub_start(&s);
+	stub_poke(&s, CODE_ADDR, code_fault, sizeof(code_fault));
+	for (i = 0; i < 3000; i++) {
+		unsigned char *p = (unsigned char *)&run;
+
+		for (j = 0; j < sizeof(run); j++)
+			p[j] = rand();
+		run.size = (i % 7) ? sizeof(run) : (unsigned int)rand() % 1024;
+		if (i % 3) {
+			run.flags = 0;
+			run.xstate = 0;
+			run.regs.rflags &= 0xcd5;
+			run.regs.fs_base &= 0x7fffffffffffULL;
+			run.regs.gs_base &= 0x7fffffffffffULL;
+			run.regs.rip = (i % 2) ? CODE_ADDR : (run.regs.rip & 0x7fffffffffffULL);
+			run.sigmask = faults;
+		}
+		ret = run_guest(&s, &run);
+		if (ret == 0) {
+			ok++;
+			ck_assert(run.exit_reason == VMEXEC_EXIT_SIGNAL ||
+				  run.exit_reason == VMEXEC_EXIT_SYSCALL);
+		} else {
+			bad++;
+			ck_assert(ret == -EINVAL || ret == -EFAULT || ret == -E2BIG);
+		}
+	}
+	ck_assert_int_gt(ok, 100);
+	ck_assert_int_gt(bad, 100);
+	stub_stop(&s);
+}
+END_TEST
+
+/* The hooks are FTRACE_OPS_FL_PERMANENT: ftrace cannot be switched off under them. */
+START_TEST(test_run_ftrace_cannot_be_disabled)
+{
+	int fd = open("/proc/sys/kernel/ftrace_enabled", O_WRONLY);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, "0\n", 2), -1);
+	ck_assert_int_eq(errno, EBUSY);
+	close(fd);
+}
+END_TEST
+
+Suite *suite_run(void)
+{
+	Suite *s = suite_create("run");
+	TCase *tc = tcase_create("run");
+
+	tcase_set_timeout(tc, 300);
+	tcase_add_test(tc, test_run_selftest_loop);
+	tcase_add_test(tc, test_run_fault_reported);
+	tcase_add_test(tc, test_run_fs_gs_base);
+	tcase_add_test(tc, test_run_fpu);
+	tcase_add_test(tc, test_run_int80_trapped);
+	tcase_add_test(tc, test_run_syscall_not_executed);
+	tcase_add_test(tc, test_run_sigkill_caller);
+	tcase_add_test(tc, test_run_signal_interrupts);
+	tcase_add_test(tc, test_run_fault_not_in_mask_kills_caller);
+	tcase_add_test(tc, test_run_bad_input);
+	tcase_add_test(tc, test_run_privileged_and_wild_jumps);
+	tcase_add_test(tc, test_run_threads_share_binding);
+	tcase_add_test(tc, test_run_target_exits);
+	tcase_add_test(tc, test_run_rseq_never_written_into_target);
+	tcase_add_test(tc, test_run_traced_caller_sees_no_guest);
+	tcase_add_test(tc, test_run_sibling_exit_group);
+	tcase_add_test(tc, test_run_sibling_exec);
+	tcase_add_test(tc, test_run_target_exits_while_running);
+	tcase_add_test(tc, test_run_module_pinned_while_running);
+	tcase_add_test(tc, test_run_sysenter_trapped);
+	tcase_add_test(tc, test_run_refuses_caller_using_sud);
+	tcase_add_test(tc, test_run_bad_stack);
+	tcase_add_test(tc, test_run_two_bindings);
+	tcase_add_test(tc, test_run_fuzz_fields);
+	tcase_add_test(tc, test_run_ftrace_cannot_be_disabled);
+	suite_add_tcase(s, tc);
+	return s;
+}
