@@ -41,13 +41,17 @@ HARNESS_ENV := VMEXEC_CACHE='$(VMEXEC_CACHE)' MODULE_SRC='$(MODULE_SRC)' \
 	ACCEL='$(ACCEL)' BOOT_TIMEOUT='$(BOOT_TIMEOUT)' KERNEL_APPEND='$(KERNEL_APPEND)' \
 	MAKE='$(MAKE)'
 
-.PHONY: all check run module fetch clean help
+.PHONY: all deps check run module fetch clean help
 all: module
 
-check:
+# Missing Debian packages (tests/harness/host-packages) are installed first.
+deps:
+	@bash $(HARNESS)/host-deps.sh
+
+check: deps
 	+@$(HARNESS_ENV) bash $(HARNESS)/run.sh check $(KERNELS)
 
-run:
+run: deps
 	+@$(HARNESS_ENV) bash $(HARNESS)/run.sh run $(RUN_KERNEL)
 
 module:
