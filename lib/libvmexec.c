@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/syscall.h>
@@ -125,4 +126,66 @@ VMEXEC_EXPORT int vmexec_xstate_size(void)
 	if (!__get_cpuid_count(0xd, 0, &eax, &ebx, &ecx, &edx) || !ebx)
 		return -EOPNOTSUPP;
 	return (int)ebx;
+}
+
+VMEXEC_EXPORT int vmexec_set_passthrough(int fd, const struct vmexec_passthrough *pt)
+{
+	struct vmexec_passthrough args = *pt;
+
+	args.size = sizeof(args);
+	return vmexec_ioctl(fd, VMEXEC_IOC_SET_PASSTHROUGH, &args);
+}
+
+VMEXEC_EXPORT int vmexec_get_stats(int fd, struct vmexec_stats *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->size = sizeof(*st);
+	return vmexec_ioctl(fd, VMEXEC_IOC_GET_STATS, st);
+}
+
+/* The calls the module lets run in place (its SYSCALLS allow-list). */
+static const struct {
+	const char *name;
+	unsigned int nr;
+} vmexec_passthrough_names[] = {
+	{ "read", SYS_read }, { "write", SYS_write }, { "close", SYS_close },
+	{ "fstat", SYS_fstat }, { "lseek", SYS_lseek }, { "mmap", SYS_mmap },
+	{ "mprotect", SYS_mprotect }, { "munmap", SYS_munmap },
+	{ "pread64", SYS_pread64 }, { "pwrite64", SYS_pwrite64 },
+	{ "readv", SYS_readv }, { "writev", SYS_writev },
+	{ "mremap", SYS_mremap }, { "msync", SYS_msync },
+	{ "mincore", SYS_mincore }, { "madvise", SYS_madvise },
+	{ "mlock", SYS_mlock }, { "munlock", SYS_munlock },
+	{ "getdents64", SYS_getdents64 }, { "openat", SYS_openat },
+	{ "newfstatat", SYS_newfstatat }, { "readlinkat", SYS_readlinkat },
+	{ "faccessat", SYS_faccessat }, { "vmsplice", SYS_vmsplice },
+	{ "preadv", SYS_preadv }, { "pwritev", SYS_pwritev },
+	{ "pkey_mprotect", SYS_pkey_mprotect }, { "preadv2", SYS_preadv2 },
+	{ "pwritev2", SYS_pwritev2 }, { "statx", SYS_statx },
+	{ "mlock2", SYS_mlock2 },
+};
+
+VMEXEC_EXPORT int vmexec_passthrough_add(struct vmexec_passthrough *pt, const char *call)
+{
+	unsigned long nr;
+	unsigned int i;
+	char *end;
+
+	if (!call || !*call)
+		return -EINVAL;
+	nr = strtoul(call, &end, 10);
+	if (*end) {
+		for (i = 0; i < sizeof(vmexec_passthrough_names) /
+			       sizeof(vmexec_passthrough_names[0]); i++) {
+			if (!strcmp(call, vmexec_passthrough_names[i].name))
+				break;
+		}
+		if (i == sizeof(vmexec_passthrough_names) / sizeof(vmexec_passthrough_names[0]))
+			return -EINVAL;
+		nr = vmexec_passthrough_names[i].nr;
+	}
+	if (nr >= VMEXEC_PASSTHROUGH_WORDS * 64)
+		return -EINVAL;
+	pt->bitmap[nr / 64] |= 1ULL << (nr % 64);
+	return 0;
 }

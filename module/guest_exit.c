@@ -79,10 +79,34 @@ static void vmexec_regs_from_pt(struct vmexec_regs *r, const struct pt_regs *pt)
 	r->rflags = pt->flags;
 }
 
+/*
+ * A passed-through call interrupted by a signal is set up to run again when
+ * the guest is resumed, as the kernel restarts a syscall when no handler of
+ * the thread runs: rip back on the syscall instruction, rax its number.
+ * (-ERESTART_RESTARTBLOCK state belongs to the caller's thread: -EINTR.)
+ */
+static void vmexec_guest_restart(struct vmexec_regs *r, const struct pt_regs *regs)
+{
+	if ((long)regs->orig_ax < 0)
+		return;
+	switch (regs->ax) {
+	case -ERESTARTSYS:
+	case -ERESTARTNOINTR:
+	case -ERESTARTNOHAND:
+		r->rax = regs->orig_ax;
+		r->rip -= 2;
+		break;
+	case -ERESTART_RESTARTBLOCK:
+		r->rax = -EINTR;
+		break;
+	}
+}
+
 /* Back to the caller's state, as it entered the RUN ioctl. */
 static void vmexec_guest_leave(struct vmexec_guest *g, struct pt_regs *regs)
 {
 	vmexec_regs_from_pt(&g->regs, regs);
+	vmexec_guest_restart(&g->regs, regs);
 	if (g->ax_fixup) {
 		/* The task_work will find the thread out of guest mode. */
 		g->regs.rax = g->guest_ax;
@@ -119,6 +143,7 @@ static void vmexec_guest_report(struct vmexec_guest *g, struct pt_regs *regs)
 			err = -EFAULT;
 	}
 	regs->ax = err;
+	atomic64_inc(&g->vf->stat_exits[g->exit_reason]);
 	vmexec_guest_put(g);
 }
 
@@ -134,13 +159,32 @@ static u32 vmexec_syscall_abi(const struct pt_regs *regs)
 	return VMEXEC_ABI_SYSCALL32;
 }
 
+/* A guest syscall the supervisor asked to run in place, without an exit. */
+static bool vmexec_guest_passthrough(struct vmexec_guest *g, struct pt_regs *regs)
+{
+	unsigned long nr = regs->orig_ax;
+
+	if (nr >= VMEXEC_PASSTHROUGH_BITS || !test_bit(nr, g->vf->passthrough) ||
+	    in_ia32_syscall())
+		return false;
+	regs->ax = vmexec_syscall_regs(regs, nr);
+	atomic64_inc(&g->vf->stat_passthrough);
+	/* No exit work (ptrace, audit, tracepoint) with the guest's registers. */
+	current->syscall_dispatch.on_dispatch = true;
+	return true;
+}
+
 /* Replaces syscall_user_dispatch() for a thread in guest mode. */
 bool vmexec_guest_syscall(struct pt_regs *regs)
 {
 	struct vmexec_guest *g = vmexec_current_guest();
 	u64 *args = g->exit.syscall.args;
-	u32 abi = vmexec_syscall_abi(regs);
+	u32 abi;
 
+	if (vmexec_guest_passthrough(g, regs))
+		return true;
+
+	abi = vmexec_syscall_abi(regs);
 	memset(&g->exit, 0, sizeof(g->exit));
 	g->exit_reason = VMEXEC_EXIT_SYSCALL;
 	g->exit.syscall.abi = abi;

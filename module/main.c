@@ -30,6 +30,35 @@ int vmexec_copy_args(void *dst, size_t ksize, const void __user *uarg)
 	return copy_struct_from_user(dst, ksize, uarg, usize);
 }
 
+static const struct file_operations vmexec_fops;
+
+bool vmexec_is_vmexec_file(const struct file *file)
+{
+	return file->f_op == &vmexec_fops;
+}
+
+static long vmexec_ioctl_get_stats(struct vmexec_file *vf, void __user *uarg)
+{
+	struct vmexec_stats st;
+	u32 usize;
+	int err;
+
+	err = vmexec_copy_args(&st, sizeof(st), uarg);
+	if (err)
+		return err;
+	if (st.flags)
+		return -EINVAL;
+	usize = st.size;
+	st.size = sizeof(st);
+	st.passthrough = atomic64_read(&vf->stat_passthrough);
+	st.exits_syscall = atomic64_read(&vf->stat_exits[VMEXEC_EXIT_SYSCALL]);
+	st.exits_signal = atomic64_read(&vf->stat_exits[VMEXEC_EXIT_SIGNAL]);
+	st.exits_interrupted = atomic64_read(&vf->stat_exits[VMEXEC_EXIT_INTERRUPTED]);
+	if (copy_to_user(uarg, &st, min_t(u32, usize, sizeof(st))))
+		return -EFAULT;
+	return 0;
+}
+
 static int vmexec_open(struct inode *inode, struct file *file)
 {
 	struct vmexec_file *vf;
@@ -71,6 +100,10 @@ static long vmexec_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		return vmexec_ioctl_syscalls(vf, uarg);
 	case VMEXEC_IOC_NOSIZE(VMEXEC_IOC_RUN):
 		return vmexec_ioctl_run(vf, file, uarg);
+	case VMEXEC_IOC_NOSIZE(VMEXEC_IOC_SET_PASSTHROUGH):
+		return vmexec_ioctl_set_passthrough(vf, uarg);
+	case VMEXEC_IOC_NOSIZE(VMEXEC_IOC_GET_STATS):
+		return vmexec_ioctl_get_stats(vf, uarg);
 	}
 	return -ENOTTY;
 }

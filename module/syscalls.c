@@ -11,6 +11,8 @@
  * thread state) or hand out kernel objects by other means is refused.
  */
 #include <linux/errno.h>
+#include <linux/file.h>
+#include <linux/mman.h>
 #include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
@@ -19,53 +21,100 @@
 #include <asm/unistd.h>
 #include "vmexec.h"
 
-/* The allow-list: x86-64 number -> why the call is safe to run for the caller. */
-static const char *const vmexec_allowed[] = {
-	[__NR_mmap] = "maps memory in the target",
-	[__NR_munmap] = "unmaps memory in the target",
-	[__NR_mprotect] = "changes protections in the target",
-	[__NR_madvise] = "advises on the target's memory",
-	[__NR_mremap] = "moves mappings within the target",
-	[__NR_msync] = "syncs the target's file mappings",
-	[__NR_mincore] = "reports residency of the target's pages",
-	[__NR_mlock] = "locks target pages (caller's RLIMIT_MEMLOCK)",
-	[__NR_mlock2] = "locks target pages (caller's RLIMIT_MEMLOCK)",
-	[__NR_munlock] = "unlocks target pages",
-	[__NR_pkey_mprotect] = "changes protections in the target",
-	[__NR_read] = "caller's file -> target memory",
-	[__NR_write] = "target memory -> caller's file",
-	[__NR_pread64] = "caller's file -> target memory",
-	[__NR_pwrite64] = "target memory -> caller's file",
-	[__NR_readv] = "caller's file -> target memory",
-	[__NR_writev] = "target memory -> caller's file",
-	[__NR_preadv] = "caller's file -> target memory",
-	[__NR_pwritev] = "target memory -> caller's file",
-	[__NR_preadv2] = "caller's file -> target memory",
-	[__NR_pwritev2] = "target memory -> caller's file",
-	[__NR_vmsplice] = "target memory <-> caller's pipe",
-	[__NR_openat] = "path in target memory, new fd in caller's table",
-	[__NR_close] = "closes a caller's descriptor",
-	[__NR_lseek] = "moves a caller's file offset",
-	[__NR_newfstatat] = "path and stat buffer in target memory",
-	[__NR_fstat] = "stat buffer in target memory",
-	[__NR_statx] = "path and statx buffer in target memory",
-	[__NR_getdents64] = "caller's directory -> target memory",
-	[__NR_readlinkat] = "path and buffer in target memory",
-	[__NR_faccessat] = "path in target memory, caller's credentials",
+struct vmexec_allowed_call {
+	const char *why;
+	s8 fd_arg;		/* the argument naming a descriptor, or -1 */
 };
 
-static bool vmexec_syscall_allowed(u64 nr)
+#define ALLOW(nr, fd, reason)	[nr] = { .why = (reason), .fd_arg = (fd) }
+#define NOFD			(-1)
+
+/* The allow-list: x86-64 number -> why the call is safe to run for the caller. */
+static const struct vmexec_allowed_call vmexec_allowed[] = {
+	ALLOW(__NR_mmap, 4, "maps memory in the target"),
+	ALLOW(__NR_munmap, NOFD, "unmaps memory in the target"),
+	ALLOW(__NR_mprotect, NOFD, "changes protections in the target"),
+	ALLOW(__NR_madvise, NOFD, "advises on the target's memory"),
+	ALLOW(__NR_mremap, NOFD, "moves mappings within the target"),
+	ALLOW(__NR_msync, NOFD, "syncs the target's file mappings"),
+	ALLOW(__NR_mincore, NOFD, "reports residency of the target's pages"),
+	ALLOW(__NR_mlock, NOFD, "locks target pages (caller's RLIMIT_MEMLOCK)"),
+	ALLOW(__NR_mlock2, NOFD, "locks target pages (caller's RLIMIT_MEMLOCK)"),
+	ALLOW(__NR_munlock, NOFD, "unlocks target pages"),
+	ALLOW(__NR_pkey_mprotect, NOFD, "changes protections in the target"),
+	ALLOW(__NR_read, 0, "caller's file -> target memory"),
+	ALLOW(__NR_write, 0, "target memory -> caller's file"),
+	ALLOW(__NR_pread64, 0, "caller's file -> target memory"),
+	ALLOW(__NR_pwrite64, 0, "target memory -> caller's file"),
+	ALLOW(__NR_readv, 0, "caller's file -> target memory"),
+	ALLOW(__NR_writev, 0, "target memory -> caller's file"),
+	ALLOW(__NR_preadv, 0, "caller's file -> target memory"),
+	ALLOW(__NR_pwritev, 0, "target memory -> caller's file"),
+	ALLOW(__NR_preadv2, 0, "caller's file -> target memory"),
+	ALLOW(__NR_pwritev2, 0, "target memory -> caller's file"),
+	ALLOW(__NR_vmsplice, 0, "target memory <-> caller's pipe"),
+	ALLOW(__NR_openat, 0, "path in target memory, new fd in caller's table"),
+	ALLOW(__NR_close, 0, "closes a caller's descriptor"),
+	ALLOW(__NR_lseek, 0, "moves a caller's file offset"),
+	ALLOW(__NR_newfstatat, 0, "path and stat buffer in target memory"),
+	ALLOW(__NR_fstat, 0, "stat buffer in target memory"),
+	ALLOW(__NR_statx, 0, "path and statx buffer in target memory"),
+	ALLOW(__NR_getdents64, 0, "caller's directory -> target memory"),
+	ALLOW(__NR_readlinkat, 0, "path and buffer in target memory"),
+	ALLOW(__NR_faccessat, 0, "path in target memory, caller's credentials"),
+};
+
+bool vmexec_syscall_allowed(unsigned long nr)
 {
-	return nr < ARRAY_SIZE(vmexec_allowed) && vmexec_allowed[nr];
+	return nr < ARRAY_SIZE(vmexec_allowed) && vmexec_allowed[nr].why;
+}
+
+static unsigned long vmexec_syscall_arg(const struct pt_regs *regs, int n)
+{
+	switch (n) {
+	case 0: return regs->di;
+	case 1: return regs->si;
+	case 2: return regs->dx;
+	case 3: return regs->r10;
+	case 4: return regs->r8;
+	default: return regs->r9;
+	}
+}
+
+/* Whether the call would act on a /dev/vmexec file (never allowed). */
+static bool vmexec_targets_vmexec_file(const struct pt_regs *regs, unsigned long nr)
+{
+	int n = vmexec_allowed[nr].fd_arg;
+	struct file *file;
+	bool ours;
+
+	if (n == NOFD || (nr == __NR_mmap && (regs->r10 & MAP_ANONYMOUS)))
+		return false;
+	file = fget((unsigned int)vmexec_syscall_arg(regs, n));
+	if (!file)
+		return false;
+	ours = vmexec_is_vmexec_file(file);
+	fput(file);
+	return ours;
+}
+
+/*
+ * Run allowed call @nr with its arguments in @regs, which are in the x86-64
+ * syscall convention. The result may be a -ERESTART* code.
+ */
+long vmexec_syscall_regs(struct pt_regs *regs, unsigned long nr)
+{
+	if (!vmexec_syscall_allowed(nr))
+		return -EPERM;
+	if (vmexec_targets_vmexec_file(regs, nr))
+		return -EBADF;
+	return vmexec_k_x64_sys_call(regs, nr);
 }
 
 static long vmexec_run_syscall(const struct vmexec_syscall *sc)
 {
 	struct pt_regs regs = {};
 	long ret;
-
-	if (!vmexec_syscall_allowed(sc->nr))
-		return -EPERM;
 
 	regs.orig_ax = sc->nr;
 	regs.di = sc->args[0];
@@ -74,7 +123,7 @@ static long vmexec_run_syscall(const struct vmexec_syscall *sc)
 	regs.r10 = sc->args[3];
 	regs.r8 = sc->args[4];
 	regs.r9 = sc->args[5];
-	ret = vmexec_k_x64_sys_call(&regs, sc->nr);
+	ret = vmexec_syscall_regs(&regs, sc->nr);
 
 	/* Restarting is for syscalls that return to user mode; these do not. */
 	switch (ret) {
@@ -159,4 +208,26 @@ long vmexec_ioctl_syscalls(struct vmexec_file *vf, void __user *uarg)
 out:
 	kvfree(calls);
 	return done;
+}
+
+long vmexec_ioctl_set_passthrough(struct vmexec_file *vf, void __user *uarg)
+{
+	struct vmexec_passthrough args;
+	unsigned int nr;
+	int err;
+
+	BUILD_BUG_ON(sizeof(args.bitmap) * BITS_PER_BYTE < ARRAY_SIZE(vmexec_allowed));
+	err = vmexec_copy_args(&args, sizeof(args), uarg);
+	if (err)
+		return err;
+	if (args.flags)
+		return -EINVAL;
+	for (nr = 0; nr < VMEXEC_PASSTHROUGH_BITS; nr++) {
+		if ((args.bitmap[nr / 64] >> (nr % 64) & 1) &&
+		    !vmexec_syscall_allowed(nr))
+			return -EINVAL;
+	}
+	for (nr = 0; nr < VMEXEC_PASSTHROUGH_BITS; nr++)
+		assign_bit(nr, vf->passthrough, args.bitmap[nr / 64] >> (nr % 64) & 1);
+	return 0;
 }

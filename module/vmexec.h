@@ -9,11 +9,15 @@
 #include <linux/spinlock.h>
 #include <linux/list.h>
 #include <linux/refcount.h>
+#include <linux/atomic.h>
+#include <linux/bitmap.h>
 #include <asm/fpu/api.h>
 #include <linux/vmexec.h>
 
 struct file;
 struct pid;
+
+#define VMEXEC_PASSTHROUGH_BITS	(VMEXEC_PASSTHROUGH_WORDS * 64)
 
 /* State of one open /dev/vmexec. */
 struct vmexec_file {
@@ -22,6 +26,10 @@ struct vmexec_file {
 	/* Idle guest contexts, kept for the next RUN (FPU state is costly). */
 	spinlock_t pool_lock;
 	struct list_head pool;
+	/* Guest syscalls run in place (VMEXEC_IOC_SET_PASSTHROUGH). */
+	DECLARE_BITMAP(passthrough, VMEXEC_PASSTHROUGH_BITS);
+	atomic64_t stat_passthrough;
+	atomic64_t stat_exits[VMEXEC_EXIT_INTERRUPTED + 1];
 };
 
 /* The caller's own address space while it works in a bound one. */
@@ -71,6 +79,7 @@ struct vmexec_guest {
 
 /* main.c */
 int vmexec_copy_args(void *dst, size_t ksize, const void __user *uarg);
+bool vmexec_is_vmexec_file(const struct file *file);
 
 /* bind.c */
 long vmexec_ioctl_bind(struct vmexec_file *vf, void __user *uarg);
@@ -108,6 +117,9 @@ void vmexec_cpu_leave(struct vmexec_cpu_save *save, struct vmexec_regs *regs,
 
 /* syscalls.c */
 long vmexec_ioctl_syscalls(struct vmexec_file *vf, void __user *uarg);
+long vmexec_ioctl_set_passthrough(struct vmexec_file *vf, void __user *uarg);
+bool vmexec_syscall_allowed(unsigned long nr);
+long vmexec_syscall_regs(struct pt_regs *regs, unsigned long nr);
 
 /* mm_switch.c */
 void vmexec_mm_enter(struct mm_struct *mm, struct vmexec_mm_save *save);

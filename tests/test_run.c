@@ -962,6 +962,260 @@ START_TEST(test_run_ftrace_cannot_be_disabled)
 }
 END_TEST
 
+/*
+ * Pass-through (VMEXEC_IOC_SET_PASSTHROUGH). Guest code is assembled here
+ * and copied into the stub; inputs arrive in callee-saved registers.
+ */
+extern const unsigned char pt_io_start[], pt_io_end[];
+extern const unsigned char pt_block_start[], pt_block_syscall[], pt_block_end[];
+
+__asm__(".pushsection .rodata\n"
+	/* rbx: fd to read, r15: fd to write, rbp: buffer, r14: a vmexec fd */
+	"pt_io_start:\n"
+	"	xor %eax, %eax\n"		/* read(rbx, rbp, 5) */
+	"	mov %ebx, %edi\n"
+	"	mov %rbp, %rsi\n"
+	"	mov $5, %edx\n"
+	"	syscall\n"
+	"	mov %rax, %r12\n"
+	"	mov $1, %eax\n"			/* write(r15, rbp, 5) */
+	"	mov %r15d, %edi\n"
+	"	mov %rbp, %rsi\n"
+	"	mov $5, %edx\n"
+	"	syscall\n"
+	"	mov %rax, %r13\n"
+	"	mov $9, %eax\n"			/* mmap(0, 4096, RW, PRIVATE|ANON, -1, 0) */
+	"	xor %edi, %edi\n"
+	"	mov $4096, %esi\n"
+	"	mov $3, %edx\n"
+	"	mov $0x22, %r10d\n"
+	"	mov $-1, %r8\n"
+	"	xor %r9d, %r9d\n"
+	"	syscall\n"
+	"	mov %rax, %rbx\n"
+	"	movl $42, (%rax)\n"
+	"	mov $3, %eax\n"			/* close(r14) */
+	"	mov %r14d, %edi\n"
+	"	syscall\n"
+	"	mov %rax, %r14\n"
+	"	mov $123, %eax\n"
+	"	syscall\n"
+	"	ud2\n"
+	"pt_io_end:\n"
+	/* rbx: fd to read, rbp: buffer */
+	"pt_block_start:\n"
+	"	xor %eax, %eax\n"
+	"	mov %ebx, %edi\n"
+	"	mov %rbp, %rsi\n"
+	"	mov $5, %edx\n"
+	"pt_block_syscall:\n"
+	"	syscall\n"
+	"	mov %rax, %r12\n"
+	"	mov $123, %eax\n"
+	"	syscall\n"
+	"	ud2\n"
+	"pt_block_end:\n"
+	".popsection\n");
+
+static void set_passthrough(int fd, const char *const *calls)
+{
+	struct vmexec_passthrough pt;
+
+	vmexec_passthrough_init(&pt);
+	for (; *calls; calls++)
+		ck_assert_int_eq(vmexec_passthrough_add(&pt, *calls), 0);
+	ck_assert_int_eq(vmexec_set_passthrough(fd, &pt), 0);
+}
+
+START_TEST(test_passthrough_runs_in_place)
+{
+	static const char *const calls[] = { "read", "write", "mmap", "close", NULL };
+	struct vmexec_stats st;
+	struct vmexec_run run;
+	int in[2], out[2], other;
+	char buf[8] = "";
+	struct stub s;
+	int page;
+
+	stub_start(&s);
+	stub_poke(&s, CODE_ADDR, pt_io_start, pt_io_end - pt_io_start);
+	set_passthrough(s.fd, calls);
+	ck_assert_int_eq(pipe(in), 0);
+	ck_assert_int_eq(pipe(out), 0);
+	ck_assert_int_eq(write(in[1], "hello", 5), 5);
+	other = vmexec_open();
+	ck_assert_int_ge(other, 0);
+
+	run_init(&run, CODE_ADDR);
+	run.regs.rbx = in[0];
+	run.regs.r15 = out[1];
+	run.regs.rbp = DATA_ADDR;
+	run.regs.r14 = other;
+	ck_assert_int_eq(run_guest(&s, &run), 0);
+	/* Four calls ran in place; the first exit is the syscall outside the set. */
+	ck_assert_uint_eq(run.exit_reason, VMEXEC_EXIT_SYSCALL);
+	ck_assert_uint_eq(run.exit.syscall.nr, 123);
+	ck_assert_uint_eq(run.regs.r12, 5);
+	ck_assert_uint_eq(run.regs.r13, 5);
+	ck_assert_uint_eq(run.regs.rbx & 0xfff, 0);
+	ck_assert_uint_lt(run.regs.rbx, 0x800000000000ULL);
+	/* The guest could not close our vmexec file. */
+	ck_assert_int_eq((long)run.regs.r14, -EBADF);
+	ck_assert_int_eq(vmexec_api_version(other), VMEXEC_API_VERSION);
+
+	ck_assert_int_eq(read(out[0], buf, 5), 5);
+	ck_assert_str_eq(buf, "hello");
+	stub_peek(&s, run.regs.rbx, &page, sizeof(page));
+	ck_assert_int_eq(page, 42);
+
+	ck_assert_int_eq(vmexec_get_stats(s.fd, &st), 0);
+	ck_assert_uint_eq(st.passthrough, 4);
+	ck_assert_uint_eq(st.exits_syscall, 1);
+	ck_assert_uint_eq(st.exits_signal, 0);
+	ck_assert_uint_eq(st.exits_interrupted, 0);
+	close(other);
+	close(in[0]);
+	close(in[1]);
+	close(out[0]);
+	close(out[1]);
+	stub_stop(&s);
+}
+END_TEST
+
+START_TEST(test_passthrough_not_in_set_exits)
+{
+	struct vmexec_stats st;
+	struct vmexec_run run;
+	struct stub s;
+	int p[2];
+
+	stub_start(&s);
+	stub_poke(&s, CODE_ADDR, pt_block_start, pt_block_end - pt_block_start);
+	ck_assert_int_eq(pipe(p), 0);
+	run_init(&run, CODE_ADDR);
+	run.regs.rbx = p[0];
+	run.regs.rbp = DATA_ADDR;
+	ck_assert_int_eq(run_guest(&s, &run), 0);
+	ck_assert_uint_eq(run.exit_reason, VMEXEC_EXIT_SYSCALL);
+	ck_assert_uint_eq(run.exit.syscall.nr, 0);
+	ck_assert_uint_eq(run.exit.syscall.args[0], (unsigned int)p[0]);
+	ck_assert_int_eq(vmexec_get_stats(s.fd, &st), 0);
+	ck_assert_uint_eq(st.passthrough, 0);
+	ck_assert_uint_eq(st.exits_syscall, 1);
+	close(p[0]);
+	close(p[1]);
+	stub_stop(&s);
+}
+END_TEST
+
+START_TEST(test_passthrough_set_rejects)
+{
+	struct vmexec_passthrough pt;
+	struct vmexec_syscall sc;
+	struct stub s;
+	int other;
+
+	stub_start(&s);
+	vmexec_passthrough_init(&pt);
+	ck_assert_int_eq(vmexec_passthrough_add(&pt, "getpid"), -EINVAL);
+	ck_assert_int_eq(vmexec_passthrough_add(&pt, "512"), -EINVAL);
+	ck_assert_int_eq(vmexec_passthrough_add(&pt, ""), -EINVAL);
+	/* Numbers off the SYSCALLS allow-list: getpid, execve, ioctl, 500, 511. */
+	ck_assert_int_eq(vmexec_passthrough_add(&pt, "39"), 0);
+	ck_assert_int_eq(vmexec_set_passthrough(s.fd, &pt), -EINVAL);
+	vmexec_passthrough_init(&pt);
+	pt.bitmap[59 / 64] |= 1ULL << (59 % 64);
+	ck_assert_int_eq(vmexec_set_passthrough(s.fd, &pt), -EINVAL);
+	vmexec_passthrough_init(&pt);
+	pt.bitmap[16 / 64] |= 1ULL << 16;
+	ck_assert_int_eq(vmexec_set_passthrough(s.fd, &pt), -EINVAL);
+	vmexec_passthrough_init(&pt);
+	pt.bitmap[7] |= 1ULL << 52;
+	ck_assert_int_eq(vmexec_set_passthrough(s.fd, &pt), -EINVAL);
+	vmexec_passthrough_init(&pt);
+	pt.bitmap[7] |= 1ULL << 63;
+	ck_assert_int_eq(vmexec_set_passthrough(s.fd, &pt), -EINVAL);
+	vmexec_passthrough_init(&pt);
+	pt.flags = 1;
+	ck_assert_int_eq(ioctl(s.fd, VMEXEC_IOC_SET_PASSTHROUGH, &pt), -1);
+	ck_assert_int_eq(errno, EINVAL);
+
+	/* Batched calls cannot act on a vmexec file either. */
+	other = vmexec_open();
+	ck_assert_int_ge(other, 0);
+	vmexec_prep_syscall(&sc, SYS_close, other, 0, 0, 0, 0, 0);
+	ck_assert_int_eq(vmexec_syscalls(s.fd, &sc, 1, 0), 1);
+	ck_assert_int_eq(sc.ret, -EBADF);
+	vmexec_prep_syscall(&sc, SYS_fstat, s.fd, DATA_ADDR, 0, 0, 0, 0);
+	ck_assert_int_eq(vmexec_syscalls(s.fd, &sc, 1, 0), 1);
+	ck_assert_int_eq(sc.ret, -EBADF);
+	vmexec_prep_syscall(&sc, SYS_mmap, 0, 4096, PROT_READ, MAP_SHARED, other, 0);
+	ck_assert_int_eq(vmexec_syscalls(s.fd, &sc, 1, 0), 1);
+	ck_assert_int_eq(sc.ret, -EBADF);
+	ck_assert_int_eq(vmexec_api_version(other), VMEXEC_API_VERSION);
+	close(other);
+	stub_stop(&s);
+}
+END_TEST
+
+/*
+ * A blocking passed-through read interrupted by a signal: the run ends
+ * (INTERRUPTED, the signal goes to our handler) with the guest set up to
+ * restart the call, and resuming completes it once data is there.
+ */
+START_TEST(test_passthrough_blocking_read_restarts)
+{
+	static const char *const calls[] = { "read", NULL };
+	struct vmexec_stats st;
+	struct vmexec_run run;
+	struct stub s;
+	pid_t child;
+	int status, p[2];
+
+	stub_start(&s);
+	stub_poke(&s, CODE_ADDR, pt_block_start, pt_block_end - pt_block_start);
+	set_passthrough(s.fd, calls);
+	ck_assert_int_eq(pipe(p), 0);
+	child = fork();
+	ck_assert_int_ge(child, 0);
+	if (child == 0) {
+		const unsigned long sc_addr = CODE_ADDR + (pt_block_syscall - pt_block_start);
+
+		signal(SIGUSR1, on_usr);
+		alarm(30);
+		run_init(&run, CODE_ADDR);
+		run.regs.rbx = p[0];
+		run.regs.rbp = DATA_ADDR;
+		if (run_guest(&s, &run) || run.exit_reason != VMEXEC_EXIT_INTERRUPTED)
+			_exit(10);
+		if (!got_usr1 || run.regs.rip != sc_addr || run.regs.rax != 0)
+			_exit(11);
+		/* Tell the parent, which then fills the pipe. */
+		kill(getppid(), SIGUSR2);
+		if (run_guest(&s, &run) || run.exit_reason != VMEXEC_EXIT_SYSCALL ||
+		    run.exit.syscall.nr != 123 || run.regs.r12 != 5)
+			_exit(13);
+		if (vmexec_get_stats(s.fd, &st) || st.passthrough != 2 ||
+		    st.exits_interrupted != 1 || st.exits_syscall != 1)
+			_exit(14);
+		_exit(0);
+	}
+	usleep(500000);
+	signal(SIGUSR2, on_usr);
+	got_usr2 = 0;
+	kill(child, SIGUSR1);
+	while (!got_usr2)
+		usleep(10000);
+	ck_assert_int_eq(write(p[1], "hello", 5), 5);
+	ck_assert_int_eq(waitpid(child, &status, 0), child);
+	ck_assert(WIFEXITED(status));
+	ck_assert_int_eq(WEXITSTATUS(status), 0);
+	close(p[0]);
+	close(p[1]);
+	stub_stop(&s);
+}
+END_TEST
+
 Suite *suite_run(void)
 {
 	Suite *s = suite_create("run");
@@ -993,6 +1247,14 @@ Suite *suite_run(void)
 	tcase_add_test(tc, test_run_two_bindings);
 	tcase_add_test(tc, test_run_fuzz_fields);
 	tcase_add_test(tc, test_run_ftrace_cannot_be_disabled);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("passthrough");
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, test_passthrough_runs_in_place);
+	tcase_add_test(tc, test_passthrough_not_in_set_exits);
+	tcase_add_test(tc, test_passthrough_set_rejects);
+	tcase_add_test(tc, test_passthrough_blocking_read_restarts);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -83,6 +83,31 @@ VMEXEC_MUST_CHECK int vmexec_run(int fd, struct vmexec_run *run);
  */
 VMEXEC_MUST_CHECK int vmexec_xstate_size(void);
 
+/* An empty pass-through set: fill with vmexec_passthrough_add(). */
+static inline void vmexec_passthrough_init(struct vmexec_passthrough *pt)
+{
+	memset(pt, 0, sizeof(*pt));
+	pt->size = sizeof(*pt);
+}
+
+/*
+ * Add a call to *pt, by x86-64 name ("read") or number ("0"). Returns 0, or
+ * -EINVAL for a name that is not one the module lets run in place (its
+ * VMEXEC_IOC_SYSCALLS allow-list) or a number out of range.
+ */
+VMEXEC_MUST_CHECK int vmexec_passthrough_add(struct vmexec_passthrough *pt,
+					     const char *call);
+
+/*
+ * VMEXEC_IOC_SET_PASSTHROUGH: from now on the guest system calls in *pt run
+ * in place on every RUN of fd, without an exit. 0 or -errno (-EINVAL: a
+ * number the module does not allow).
+ */
+VMEXEC_MUST_CHECK int vmexec_set_passthrough(int fd, const struct vmexec_passthrough *pt);
+
+/* VMEXEC_IOC_GET_STATS into *st. 0 or -errno. */
+VMEXEC_MUST_CHECK int vmexec_get_stats(int fd, struct vmexec_stats *st);
+
 /* Set up *run to start guest code at rip with stack rsp, all else clear. */
 static inline void vmexec_run_prep(struct vmexec_run *run, __u64 rip, __u64 rsp)
 {

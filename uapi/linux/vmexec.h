@@ -92,9 +92,36 @@ struct vmexec_run {
 	} exit;
 };
 
+/*
+ * VMEXEC_IOC_SET_PASSTHROUGH: guest system calls whose x86-64 number is set
+ * here run in place, in the guest's address space with the caller's
+ * credentials and files (as VMEXEC_IOC_SYSCALLS would run them), and the
+ * guest continues without an exit. Only numbers VMEXEC_IOC_SYSCALLS allows
+ * may be set. Applies to every RUN on the file.
+ */
+#define VMEXEC_PASSTHROUGH_WORDS	8	/* numbers 0 to 511 */
+
+struct vmexec_passthrough {
+	__u32 size;		/* sizeof(struct vmexec_passthrough) */
+	__u32 flags;		/* none yet: must be 0 */
+	__u64 bitmap[VMEXEC_PASSTHROUGH_WORDS];	/* nr: bit nr % 64 of word nr / 64 */
+};
+
+/* VMEXEC_IOC_GET_STATS: what happened on this file since it was opened. */
+struct vmexec_stats {
+	__u32 size;		/* in: sizeof(struct vmexec_stats) */
+	__u32 flags;		/* none yet: must be 0 */
+	__u64 passthrough;	/* guest syscalls run in place */
+	__u64 exits_syscall;	/* VMEXEC_EXIT_SYSCALL exits */
+	__u64 exits_signal;	/* VMEXEC_EXIT_SIGNAL exits */
+	__u64 exits_interrupted;	/* VMEXEC_EXIT_INTERRUPTED exits */
+};
+
 #define VMEXEC_IOC_API_VERSION	_IO(VMEXEC_IOC_MAGIC, 0x00)
 #define VMEXEC_IOC_BIND		_IOW(VMEXEC_IOC_MAGIC, 0x01, struct vmexec_bind)
 #define VMEXEC_IOC_SYSCALLS	_IOW(VMEXEC_IOC_MAGIC, 0x02, struct vmexec_syscalls)
 #define VMEXEC_IOC_RUN		_IOWR(VMEXEC_IOC_MAGIC, 0x03, struct vmexec_run)
+#define VMEXEC_IOC_SET_PASSTHROUGH _IOW(VMEXEC_IOC_MAGIC, 0x04, struct vmexec_passthrough)
+#define VMEXEC_IOC_GET_STATS	_IOWR(VMEXEC_IOC_MAGIC, 0x05, struct vmexec_stats)
 
 #endif /* _UAPI_LINUX_VMEXEC_H */
