@@ -8,6 +8,20 @@
 #   make fetch    cache the kernel images, install the headers
 #   make clean    remove in-tree build junk (the cache is left alone)
 #
+# Style checks, installation and packages:
+#   make lint          checkpatch --strict, sparse C=2, W=1, uapi-check
+#                      (tools/lint.sh; both kernels of KERNELS)
+#   make dkms-check    dkms add/build/install per kernel with private trees
+#   make install       libvmexec (shared + static), <linux/vmexec.h>,
+#                      vmexec.pc, man pages, udev rule, modules-load.d and
+#                      sysusers.d entries
+#   make install-check install into a scratch DESTDIR, build and run a program
+#                      with `pkg-config --cflags --libs vmexec` only
+#   make install-dkms  module sources to /usr/src/vmexec-$(VERSION), then
+#                      dkms add/build/install for DKMS_KERNELS
+#   make uninstall, make uninstall-dkms
+#   make deb           vmexec-dkms, libvmexec1, libvmexec-dev in DEB_O
+#
 # Variables (command line or environment):
 #   KERNELS="6.1 6.12"    kernel series; the newest release of each that
 #                         apt offers is picked at run time
@@ -17,6 +31,14 @@
 #   ACCEL=tcg             kvm only as an explicit opt-in
 #   BOOT_TIMEOUT=600      seconds per guest boot
 #   KERNEL_APPEND=        extra kernel command line
+#   MODULE_FROM=kbuild    dkms: the guest loads the module DKMS built
+#                         (tools/dkms.sh, private trees); W=1 still checked
+#   DESTDIR= PREFIX=/usr/local libdir= includedir= mandir=   install paths
+#   udevrulesdir=/usr/lib/udev/rules.d modulesloaddir=/usr/lib/modules-load.d
+#   sysusersdir=/usr/lib/sysusers.d usrsrcdir=/usr/src
+#   DKMS_KERNELS=         releases for install-dkms (default: every
+#                         /lib/modules/*/build); DKMS=no only copies sources
+#   DEB_O=$(VMEXEC_CACHE)/deb   where make deb writes the .deb files
 
 KERNELS ?= 6.1 6.12
 VMEXEC_CACHE ?= $(if $(HOME),$(HOME),/var/tmp)/.cache/vmexec
@@ -27,6 +49,7 @@ TESTS_O ?= $(VMEXEC_CACHE)/tests
 ACCEL ?= tcg
 BOOT_TIMEOUT ?= 600
 KERNEL_APPEND ?=
+MODULE_FROM ?= kbuild
 
 # make run: the first of KERNELS if given, else 6.12.
 ifneq ($(filter command line environment,$(origin KERNELS)),)
@@ -39,7 +62,7 @@ HARNESS := $(CURDIR)/tests/harness
 HARNESS_ENV := VMEXEC_CACHE='$(VMEXEC_CACHE)' MODULE_SRC='$(MODULE_SRC)' \
 	UAPI_SRC='$(UAPI_SRC)' TESTS_SRC='$(TESTS_SRC)' TESTS_O='$(TESTS_O)' \
 	ACCEL='$(ACCEL)' BOOT_TIMEOUT='$(BOOT_TIMEOUT)' KERNEL_APPEND='$(KERNEL_APPEND)' \
-	MAKE='$(MAKE)'
+	MAKE='$(MAKE)' MODULE_FROM='$(MODULE_FROM)'
 
 .PHONY: all deps check run module fetch clean help
 all: module
@@ -70,3 +93,97 @@ clean:
 
 help:
 	@sed -n '1,/^$$/s/^# \{0,1\}//p' $(firstword $(MAKEFILE_LIST))
+
+# ---- style checks, installation, packages --------------------------------
+# One source of truth for the version: VERSION (modinfo, libvmexec's .pc,
+# dkms.conf and the Debian packages all read it).
+VERSION := $(shell cat $(CURDIR)/VERSION)
+PREFIX ?= /usr/local
+prefix ?= $(PREFIX)
+libdir ?= $(prefix)/lib
+includedir ?= $(prefix)/include
+mandir ?= $(prefix)/share/man
+# udev, modules-load and sysusers read fixed directories, not $(prefix).
+udevrulesdir ?= /usr/lib/udev/rules.d
+modulesloaddir ?= /usr/lib/modules-load.d
+sysusersdir ?= /usr/lib/sysusers.d
+usrsrcdir ?= /usr/src
+DKMS ?= yes
+DKMS_KERNELS ?=
+DEB_O ?= $(VMEXEC_CACHE)/deb
+LIB_O ?= $(CURDIR)/lib/build
+INSTALL ?= install
+MAN3 := $(wildcard $(CURDIR)/man/*.3)
+MAN4 := $(wildcard $(CURDIR)/man/*.4)
+# Inline helpers documented on another function's page: LINK:PAGE.
+MAN3_LINKS := vmexec_prep_syscall.3:vmexec_syscalls.3 \
+	vmexec_passthrough_init.3:vmexec_passthrough_add.3 \
+	vmexec_run_set_return.3:vmexec_run_prep.3 vmexec_run_fault.3:vmexec_run_prep.3
+
+.PHONY: lint dkms-check install install-lib install-man install-data \
+	install-check install-dkms uninstall uninstall-dkms deb
+
+lint:
+	+@KERNELS='$(KERNELS)' VMEXEC_CACHE='$(VMEXEC_CACHE)' MAKE='$(MAKE)' \
+		bash $(CURDIR)/tools/lint.sh
+
+dkms-check:
+	+@set -e; for s in $(KERNELS); do \
+		rel=$$(VMEXEC_CACHE='$(VMEXEC_CACHE)' bash $(HARNESS)/kernel.sh release $$s); \
+		VMEXEC_CACHE='$(VMEXEC_CACHE)' bash $(HARNESS)/kernel.sh headers $$rel; \
+		bash $(CURDIR)/tools/dkms.sh build $$rel '$(VMEXEC_CACHE)'/dkms/$$rel >/dev/null; \
+		echo "dkms-check: $$rel: ok"; \
+	done
+
+install: install-lib install-man install-data
+	@if [ -z '$(DESTDIR)' ] && [ "$$(id -u)" = 0 ] && ! getent group vmexec >/dev/null; then \
+		if command -v systemd-sysusers >/dev/null; then \
+			systemd-sysusers '$(sysusersdir)/vmexec.conf'; \
+		else groupadd --system vmexec; fi; \
+	fi
+	@getent group vmexec >/dev/null || [ -n '$(DESTDIR)' ] || \
+		echo "install: create the group for /dev/vmexec: groupadd --system vmexec"
+
+install-lib:
+	+$(MAKE) -C $(CURDIR)/lib O='$(LIB_O)' DESTDIR='$(DESTDIR)' prefix='$(prefix)' \
+		libdir='$(libdir)' includedir='$(includedir)' all install
+
+install-man:
+	$(INSTALL) -d $(DESTDIR)$(mandir)/man3 $(DESTDIR)$(mandir)/man4
+	$(if $(MAN3),$(INSTALL) -m 0644 $(MAN3) $(DESTDIR)$(mandir)/man3/)
+	$(if $(MAN4),$(INSTALL) -m 0644 $(MAN4) $(DESTDIR)$(mandir)/man4/)
+	$(foreach l,$(MAN3_LINKS),ln -sf $(word 2,$(subst :, ,$(l))) \
+		$(DESTDIR)$(mandir)/man3/$(word 1,$(subst :, ,$(l)));)
+
+install-data:
+	$(INSTALL) -d $(DESTDIR)$(udevrulesdir) $(DESTDIR)$(modulesloaddir) \
+		$(DESTDIR)$(sysusersdir)
+	$(INSTALL) -m 0644 packaging/60-vmexec.rules $(DESTDIR)$(udevrulesdir)/60-vmexec.rules
+	$(INSTALL) -m 0644 packaging/modules-load.conf $(DESTDIR)$(modulesloaddir)/vmexec.conf
+	$(INSTALL) -m 0644 packaging/sysusers.conf $(DESTDIR)$(sysusersdir)/vmexec.conf
+
+install-check:
+	+@MAKE='$(MAKE)' bash $(CURDIR)/tests/install-test.sh
+
+uninstall:
+	+$(MAKE) -C $(CURDIR)/lib O='$(LIB_O)' DESTDIR='$(DESTDIR)' prefix='$(prefix)' \
+		libdir='$(libdir)' includedir='$(includedir)' uninstall
+	rm -f $(addprefix $(DESTDIR)$(mandir)/man3/,$(notdir $(MAN3))) \
+		$(addprefix $(DESTDIR)$(mandir)/man4/,$(notdir $(MAN4))) \
+		$(foreach l,$(MAN3_LINKS),$(DESTDIR)$(mandir)/man3/$(firstword $(subst :, ,$(l)))) \
+		$(DESTDIR)$(udevrulesdir)/60-vmexec.rules \
+		$(DESTDIR)$(modulesloaddir)/vmexec.conf $(DESTDIR)$(sysusersdir)/vmexec.conf
+
+install-dkms:
+	@bash $(CURDIR)/tools/dkms.sh stage $(DESTDIR)$(usrsrcdir)/vmexec-$(VERSION)
+	@echo "install-dkms: sources in $(DESTDIR)$(usrsrcdir)/vmexec-$(VERSION)"
+	@if [ '$(DKMS)' != no ]; then \
+		bash $(CURDIR)/tools/dkms.sh install \
+			'$(DESTDIR)$(usrsrcdir)/vmexec-$(VERSION)' $(DKMS_KERNELS); fi
+
+uninstall-dkms:
+	-dkms remove vmexec/$(VERSION) --all
+	rm -rf $(DESTDIR)$(usrsrcdir)/vmexec-$(VERSION)
+
+deb:
+	@DEB_O='$(DEB_O)' bash $(CURDIR)/packaging/deb/build.sh

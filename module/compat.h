@@ -60,8 +60,8 @@
 
 /* 6.3 added rseq_len (extensible rseq); before, the area was fixed-size. */
 #if LINUX_VERSION_CODE < KERNEL_VERSION(6, 3, 0)
-#define vmexec_rseq_len(t)		0
-#define vmexec_set_rseq_len(t, len)	do { } while (0)
+#define vmexec_rseq_len(t)		((void)(t), 0)
+#define vmexec_set_rseq_len(t, len)	do { (void)(t); (void)(len); } while (0)
 #else
 #define vmexec_rseq_len(t)		((t)->rseq_len)
 #define vmexec_set_rseq_len(t, len)	((t)->rseq_len = (len))

@@ -9,7 +9,8 @@
 #include <linux/printk.h>
 #include "vmexec.h"
 
-#define VMEXEC_GATE	noinline __attribute__((__noipa__))
+/* GCC's noipa implies noinline, noclone and no_icf. */
+#define VMEXEC_GATE	__attribute__((__noipa__))
 
 static void vmexec_gate_missed(const char *name)
 {

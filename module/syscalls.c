@@ -26,7 +26,8 @@ struct vmexec_allowed_call {
 	s8 fd_arg;		/* the argument naming a descriptor, or -1 */
 };
 
-#define ALLOW(nr, fd, reason)	[nr] = { .why = (reason), .fd_arg = (fd) }
+#define ALLOW(nr, fd, reason) \
+	[nr] = { .why = (reason), .fd_arg = (fd) }
 #define NOFD			(-1)
 
 /* The allow-list: x86-64 number -> why the call is safe to run for the caller. */
@@ -175,6 +176,7 @@ long vmexec_ioctl_syscalls(struct vmexec_file *vf, void __user *uarg)
 		return err;
 	if ((args.flags & ~VMEXEC_SYSCALLS_FLAGS) || args.reserved)
 		return -EINVAL;
+	/* Pairs with the cmpxchg() in vmexec_ioctl_bind(). */
 	if (!smp_load_acquire(&vf->mm))
 		return -EINVAL;
 	if (args.count > VMEXEC_SYSCALLS_MAX)

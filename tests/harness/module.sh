@@ -3,7 +3,8 @@
 #
 # Copies $MODULE_SRC and $UAPI_SRC side by side into
 # $VMEXEC_CACHE/build/RELEASE/{module,uapi} and runs kbuild there with W=1.
-# Any "warning:" in the build output fails the build.
+# Any "warning:" in the build output fails the build. With MODULE_FROM=dkms
+# the module DKMS builds (tools/dkms.sh, private trees) replaces it.
 set -euo pipefail
 # shellcheck source=tests/harness/common.sh
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
@@ -45,3 +46,18 @@ if grep -qi 'warning:' "$buildlog"; then
 fi
 [ -f "$ko" ] || die "$rel: build succeeded but $ko is missing"
 log "$rel: built $ko"
+
+# MODULE_FROM=dkms: the guest loads the module DKMS built (tools/dkms.sh:
+# dkms add/build/install with private trees under $bdir/dkms), not the
+# kbuild one above, which still had to pass W=1.
+case "${MODULE_FROM:-kbuild}" in
+kbuild) ;;
+dkms)
+	dkms_ko=$(MODULE_SRC=$MODULE_SRC UAPI_SRC=$UAPI_SRC \
+		bash "$REPO_DIR/tools/dkms.sh" build "$rel" "$bdir/dkms") ||
+		die "$rel: DKMS build failed (MODULE_FROM=dkms)"
+	cp -- "$dkms_ko" "$ko"
+	log "$rel: the guest gets the DKMS-built module ($dkms_ko)"
+	;;
+*) die "MODULE_FROM=$MODULE_FROM: use kbuild or dkms" ;;
+esac
