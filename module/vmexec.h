@@ -74,6 +74,8 @@ struct vmexec_guest {
 	/* Results, copied out at the exit. */
 	u32 exit_reason;
 	struct vmexec_regs regs;
+
+	/* As in struct vmexec_run. */
 	typeof_member(struct vmexec_run, exit) exit;
 };
 
