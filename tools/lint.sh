@@ -33,7 +33,10 @@ sources() {
 	if git -C "$top" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
 		git -C "$top" ls-files -- 'module/*.c' 'module/*.h' 'uapi/*.h'
 	else
-		(cd "$top" && ls module/*.c module/*.h uapi/linux/*.h | grep -v '\.mod\.c$')
+		local f
+		for f in "$top"/module/*.c "$top"/module/*.h "$top"/uapi/linux/*.h; do
+			case $f in *.mod.c) ;; *) echo "${f#"$top"/}" ;; esac
+		done
 	fi
 }
 
