@@ -64,6 +64,8 @@ void vmexec_cpu_enter(struct vmexec_cpu_save *save, const struct vmexec_regs *re
 
 	preempt_disable();
 	save->pkru = vmexec_pkru_swap(pkru);
+	savesegment(ds, save->ds);
+	savesegment(es, save->es);
 	savesegment(fs, save->fsindex);
 	savesegment(gs, save->gsindex);
 	vmexec_bases_read(&save->fsbase, &save->gsbase);
@@ -90,6 +92,13 @@ void vmexec_cpu_leave(struct vmexec_cpu_save *save, struct vmexec_regs *regs,
 	vmexec_bases_read(&fsbase, &gsbase);
 	regs->fs_base = fsbase;
 	regs->gs_base = gsbase;
+	/* Segments the guest loaded: its LDT is not the caller's. */
+	savesegment(ds, sel);
+	if (sel != save->ds)
+		loadsegment(ds, save->ds);
+	savesegment(es, sel);
+	if (sel != save->es)
+		loadsegment(es, save->es);
 	/* A selector the guest loaded would override the restored base. */
 	savesegment(fs, sel);
 	if (sel != save->fsindex) {

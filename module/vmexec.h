@@ -40,7 +40,7 @@ struct vmexec_mm_save {
 /* What of the caller's user state a thread in guest mode keeps aside. */
 struct vmexec_cpu_save {
 	unsigned long fsbase, gsbase;
-	unsigned short fsindex, gsindex;
+	unsigned short fsindex, gsindex, ds, es;
 	struct rseq __user *rseq;
 	u32 rseq_len, rseq_sig;
 	u32 pkru;
