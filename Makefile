@@ -7,6 +7,9 @@
 #   make module   build the module per kernel (W=1; any warning fails)
 #   make fetch    cache the kernel images, install the headers
 #   make clean    remove in-tree build junk (the cache is left alone)
+#   make bench    boot each kernel, run bench/ in the guest, print one table
+#                 per kernel, write bench/results/RELEASE.{md,csv}
+#                 (BENCH_TIMEOUT=2400 s per boot; bench/README.md)
 #
 # Style checks, installation and packages:
 #   make lint          checkpatch --strict, sparse C=2, W=1, uapi-check
@@ -82,6 +85,13 @@ module:
 
 fetch:
 	+@$(HARNESS_ENV) bash $(HARNESS)/run.sh fetch $(KERNELS)
+
+BENCH_TIMEOUT ?= 2400
+.PHONY: bench
+bench:
+	+@$(HARNESS_ENV) BENCH_TIMEOUT='$(BENCH_TIMEOUT)' \
+		BENCH_COMMAND='make bench KERNELS="$(KERNELS)"' \
+		bash $(HARNESS)/run.sh bench $(KERNELS)
 
 # In-tree build junk only; out-of-tree builds live in $(VMEXEC_CACHE).
 clean:

@@ -1,6 +1,8 @@
 #!/bin/bash
 # boot.sh MODE RELEASE: boot the cached kernel with its initramfs under qemu
-# and judge the run. MODE is check (run the suites) or demo (vmexec-demo).
+# and judge the run. MODE is check (run the suites), demo (vmexec-demo) or
+# bench (/bench/vmexec-bench; its CSV comes back on ttyS1 and is written to
+# build/RELEASE/bench.csv).
 #
 # Passes only if the guest wrote its pass token for RELEASE to the second
 # serial port (ttyS1 -> $VMEXEC_CACHE/build/RELEASE/ttyS1.log) and the
@@ -11,13 +13,14 @@ set -euo pipefail
 # shellcheck source=tests/harness/common.sh
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
-[ $# -eq 2 ] || die "usage: boot.sh check|demo RELEASE"
+[ $# -eq 2 ] || die "usage: boot.sh check|demo|bench RELEASE"
 mode=$1
 rel=$2
 case "$mode" in
 check) token="VMEXEC-GUEST-PASS $rel" ;;
 demo) token="VMEXEC-DEMO-PASS $rel" ;;
-*) die "unknown mode '$mode' (check or demo)" ;;
+bench) token="VMEXEC-BENCH-PASS $rel" ;;
+*) die "unknown mode '$mode' (check, demo or bench)" ;;
 esac
 case "$ACCEL" in
 tcg | kvm) ;;
@@ -31,14 +34,21 @@ initrd=$(initrd_path "$rel")
 console=$bdir/console.log
 tokfile=$bdir/ttyS1.log
 summary=$bdir/check-summary.txt
+benchcsv=$bdir/bench.csv
 [ -s "$vmlinuz" ] || die "$vmlinuz missing: run 'make fetch'"
 [ -s "$initrd" ] || die "$initrd missing: pack the initramfs first"
 rm -f -- "$console" "$tokfile" "$summary"
+[ "$mode" != bench ] || rm -f -- "$benchcsv"
 
 # Leave the guest time to dump its kernel log before the host gives up.
 test_timeout=$((BOOT_TIMEOUT > 180 ? BOOT_TIMEOUT - 90 : BOOT_TIMEOUT / 2))
 append="console=ttyS0 panic=-1 panic_on_warn=1 oops=panic"
 append+=" vmexec_harness.mode=$mode vmexec_harness.test_timeout=$test_timeout"
+if [ "$mode" = bench ]; then
+	# Optional, for debugging the benchmark: a subset of sections, fewer ops.
+	[ -z "${BENCH_SECTIONS:-}" ] || append+=" vmexec_harness.bench_sections=$BENCH_SECTIONS"
+	[ -z "${BENCH_SCALE:-}" ] || append+=" vmexec_harness.bench_scale=$BENCH_SCALE"
+fi
 [ -z "${KERNEL_APPEND:-}" ] || append+=" $KERNEL_APPEND"
 
 qemu=(qemu-system-x86_64 -accel "$ACCEL" -cpu "$QEMU_CPU" -m "$QEMU_MEM" -smp "$QEMU_SMP"
@@ -77,6 +87,13 @@ if grep -nE -f "$HARNESS_DIR/splat-patterns" "$console" >"$bdir/splats.txt"; the
 	echo "---- $rel: kernel splats in the console log ----"
 	head -n 40 "$bdir/splats.txt"
 	[ -n "$fail" ] || fail="kernel splats in the console log (see $bdir/splats.txt)"
+fi
+
+if [ "$mode" = bench ]; then
+	tr -d '\r' <"$tokfile" 2>/dev/null |
+		sed -n '/^VMEXEC-BENCH-CSV-BEGIN$/,/^VMEXEC-BENCH-CSV-END$/p' |
+		sed '1d;$d' >"$benchcsv" || true
+	[ -s "$benchcsv" ] || [ -n "$fail" ] || fail="no benchmark CSV on ttyS1"
 fi
 
 grep -E '^[0-9]+%: Checks: [0-9]+, Failures: [0-9]+, Errors: [0-9]+' "$console" |

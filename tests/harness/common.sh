@@ -14,6 +14,10 @@ die() { printf 'vmexec-harness: error: %s\n' "$*" >&2; exit 1; }
 : "${UAPI_SRC:=$REPO_DIR/uapi}"
 : "${TESTS_SRC:=$REPO_DIR/tests}"
 : "${TESTS_O:=$VMEXEC_CACHE/tests}"
+# make bench: benchmark sources, their build directory, where tables go.
+: "${BENCH_SRC:=$REPO_DIR/bench}"
+: "${BENCH_O:=$VMEXEC_CACHE/bench}"
+: "${BENCH_RESULTS:=$REPO_DIR/bench/results}"
 : "${ACCEL:=tcg}"
 : "${QEMU_CPU:=max}"
 : "${QEMU_MEM:=1024}"
@@ -29,12 +33,18 @@ MODULE_SRC=$(realpath -m -- "$MODULE_SRC")
 UAPI_SRC=$(realpath -m -- "$UAPI_SRC")
 TESTS_SRC=$(realpath -m -- "$TESTS_SRC")
 TESTS_O=$(realpath -m -- "$TESTS_O")
+BENCH_SRC=$(realpath -m -- "$BENCH_SRC")
+BENCH_O=$(realpath -m -- "$BENCH_O")
+BENCH_RESULTS=$(realpath -m -- "$BENCH_RESULTS")
 
 case "$VMEXEC_CACHE/" in
 "$REPO_DIR"/*) die "VMEXEC_CACHE=$VMEXEC_CACHE is inside the git tree $REPO_DIR: build outputs must stay out of it" ;;
 esac
 case "$TESTS_O/" in
 "$REPO_DIR"/*) die "TESTS_O=$TESTS_O is inside the git tree $REPO_DIR: build outputs must stay out of it" ;;
+esac
+case "$BENCH_O/" in
+"$REPO_DIR"/*) die "BENCH_O=$BENCH_O is inside the git tree $REPO_DIR: build outputs must stay out of it" ;;
 esac
 
 # Per-release locations.

@@ -1,17 +1,20 @@
 #!/bin/bash
-# initramfs.sh RELEASE: pack the guest initramfs for one kernel.
+# initramfs.sh RELEASE [bench]: pack the guest initramfs for one kernel.
 #
 # Contents: busybox-static (/bin/busybox, applet links made at boot), /init
 # (tests/harness/init), /etc/vmexec-splat-patterns, the module at
 # /vmexec.ko and every executable of $TESTS_O under /tests (plus
 # $TESTS_O/extra.sh if present). Output: gzip'd newc cpio at
 # $VMEXEC_CACHE/build/RELEASE/initrd.gz.
+# With "bench" (make bench): the executables of $BENCH_O go under /bench
+# instead, and /tests stays empty.
 set -euo pipefail
 # shellcheck source=tests/harness/common.sh
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
-[ $# -eq 1 ] || die "usage: initramfs.sh RELEASE"
+[ $# -eq 1 ] || { [ $# -eq 2 ] && [ "$2" = bench ]; } || die "usage: initramfs.sh RELEASE [bench]"
 rel=$1
+bench=${2:-}
 need_cmd cpio gzip readelf od
 ko=$(ko_path "$rel")
 out=$(initrd_path "$rel")
@@ -22,7 +25,11 @@ busybox=${BUSYBOX:-/bin/busybox}
 [ -x "$busybox" ] || die "$busybox is missing: install busybox-static"
 is_static_elf "$(realpath "$busybox")" ||
 	die "$busybox is not statically linked: install busybox-static (not busybox)"
-[ -d "$TESTS_O" ] || die "TESTS_O=$TESTS_O does not exist: build the test programs first"
+if [ -n "$bench" ]; then
+	[ -d "$BENCH_O" ] || die "BENCH_O=$BENCH_O does not exist: build the benchmark programs first"
+else
+	[ -d "$TESTS_O" ] || die "TESTS_O=$TESTS_O does not exist: build the test programs first"
+fi
 
 rm -rf -- "$stage"
 mkdir -p "$stage"/{bin,sbin,usr/bin,usr/sbin,proc,sys,dev,tmp,etc,tests,root}
@@ -33,10 +40,17 @@ install -m 0644 -- "$HARNESS_DIR/splat-patterns" "$stage/etc/vmexec-splat-patter
 install -m 0644 -- "$ko" "$stage/$MODULE_NAME.ko"
 
 n=0
-for f in "$TESTS_O"/*; do
+src_dir=$TESTS_O
+dest=tests
+if [ -n "$bench" ]; then
+	src_dir=$BENCH_O
+	dest=bench
+	mkdir -p "$stage/bench"
+fi
+for f in "$src_dir"/*; do
 	[ -f "$f" ] || continue
 	name=${f##*/}
-	if [ "$name" = extra.sh ]; then
+	if [ -z "$bench" ] && [ "$name" = extra.sh ]; then
 		install -m 0755 -- "$f" "$stage/tests/extra.sh"
 		continue
 	fi
@@ -45,12 +59,12 @@ for f in "$TESTS_O"/*; do
 	if [ "$(head -c 4 -- "$f" | od -An -c | tr -d ' ')" = '177ELF' ] && ! is_static_elf "$f"; then
 		die "$f is dynamically linked: the guest has no libc, link it with -static"
 	fi
-	install -m 0755 -- "$f" "$stage/tests/$name"
+	install -m 0755 -- "$f" "$stage/$dest/$name"
 	n=$((n + 1))
 done
-[ "$n" -gt 0 ] || die "no executables in TESTS_O=$TESTS_O"
+[ "$n" -gt 0 ] || die "no executables in $src_dir"
 
 (cd "$stage" && find . -print0 | LC_ALL=C sort -z |
 	cpio --null -o -H newc --owner=0:0 --quiet) | gzip -6 >"$out.part"
 mv -- "$out.part" "$out"
-log "$rel: packed $out ($n test programs, $(du -k "$out" | cut -f1) KiB)"
+log "$rel: packed $out ($n ${dest} programs, $(du -k "$out" | cut -f1) KiB)"

@@ -5,6 +5,9 @@
 #   module  fetch headers and build the module (W=1, warnings fail)
 #   check   build tests, then per kernel: module, initramfs, boot, run suites
 #   run     the same with /tests/vmexec-demo instead of the suites (one kernel)
+#   bench   build bench/ (BENCH_O), then per kernel: module, initramfs with
+#           /bench, boot, run /bench/vmexec-bench; bench/report.sh prints the
+#           table and writes it to $BENCH_RESULTS (markdown and CSV)
 #
 # Kernels run one after another; a failing kernel does not stop the next.
 # Runs sharing one $VMEXEC_CACHE are serialised with a lock.
@@ -12,11 +15,11 @@ set -euo pipefail
 # shellcheck source=tests/harness/common.sh
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
-[ $# -ge 2 ] || die "usage: run.sh fetch|module|check|run SERIES..."
+[ $# -ge 2 ] || die "usage: run.sh fetch|module|check|run|bench SERIES..."
 mode=$1
 shift
 case "$mode" in
-fetch | module | check | run) ;;
+fetch | module | check | run | bench) ;;
 *) die "unknown mode '$mode'" ;;
 esac
 need_cmd flock
@@ -38,6 +41,15 @@ if [ "$mode" = check ] || [ "$mode" = run ]; then
 		[ -x "$TESTS_O/vmexec-demo" ] ||
 			die "$TESTS_O/vmexec-demo was not built (tests/Makefile must produce it for 'make run')"
 	fi
+fi
+
+if [ "$mode" = bench ]; then
+	bash "$H/bench.sh" build
+	# A benchmark boot runs far longer than the suites.
+	BOOT_TIMEOUT=${BENCH_TIMEOUT:-2400}
+	export BOOT_TIMEOUT
+	: "${BENCH_COMMAND:=tests/harness/run.sh bench $*}"
+	export BENCH_COMMAND
 fi
 
 results=()
@@ -71,6 +83,17 @@ for series in "$@"; do
 			elif [ "$stage" = boot ] || [ -z "$stage" ]; then
 				summaries+=("$rel: no Check summary line in the console log")
 			fi
+		fi
+		;;
+	bench)
+		bash "$H/kernel.sh" image "$rel" || stage=fetch
+		[ -n "$stage" ] || bash "$H/kernel.sh" headers "$rel" || stage=headers
+		[ -n "$stage" ] || bash "$H/module.sh" "$rel" || stage=module
+		[ -n "$stage" ] || bash "$H/initramfs.sh" "$rel" bench || stage=initramfs
+		[ -n "$stage" ] || bash "$H/boot.sh" bench "$rel" || stage=boot
+		# A failed row still leaves a table worth printing.
+		if [ -s "$(build_dir "$rel")/bench.csv" ]; then
+			bash "$H/bench.sh" report "$rel" || stage=${stage:-report}
 		fi
 		;;
 	esac

@@ -1,0 +1,85 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * vmexec-bench: shared declarations. See bench/README.md for the method.
+ */
+#ifndef VMEXEC_BENCH_H
+#define VMEXEC_BENCH_H
+
+#define _GNU_SOURCE
+#include <stdarg.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <time.h>
+
+#define BENCH_RUNS	5	/* measured runs per row (after one warm-up run) */
+#define MAX_RUNS	16
+#define PAGE		4096UL
+
+/* guest.S */
+long bench_loop_local(long n);
+long bench_loop_sud(long n, volatile char *selector);
+long bench_getppid_loop(long n, long ppid);
+void bench_remote_loop(void);
+void bench_stop_then_remote(long n, long pid) __attribute__((noreturn));
+void bench_fault_loop(void);
+void bench_stop_then_fault(long n, long pid, void *base) __attribute__((noreturn));
+void bench_syscall_int3(void);
+
+/* Where row processes run: one CPU for the supervisor (and its target
+ * unless the row says otherwise), or unpinned. */
+enum pin { PIN_CPU0, PIN_NONE };
+
+struct row;
+/*
+ * One row: setup() once in a fresh child process, then run() once as a
+ * warm-up with warm ops and BENCH_RUNS times with ops ops. run() does its
+ * own untimed preparation, times only the operations, verifies that they
+ * did their work, and stores the elapsed nanoseconds in *ns.
+ * Return 0 on success, 1 for "not available on this kernel" (setup only),
+ * -1 on failure; msg (bench_fail()) says why.
+ */
+struct row {
+	const char *sec, *id, *label;
+	const char *base;	/* id of the row ratios are taken against */
+	long ops, warm;		/* operations per measured run, per warm-up run */
+	long bytes_per_op;	/* for throughput rows (MB/s), else 0 */
+	enum pin pin;
+	int (*setup)(const struct row *r, void **state);
+	int (*run)(const struct row *r, void *state, long ops, double *ns);
+	void (*teardown)(const struct row *r, void *state);
+	const char *note;
+	long param;		/* row-specific (threads, variant) */
+};
+
+/* main.c */
+void bench_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void bench_measure(const struct row *r);
+void bench_derived(const char *sec, const char *id, const char *label,
+		   const char *a, const char *b, double factor, const char *note);
+double now_ns(void);
+int pin_to_cpu(pid_t pid, int cpu);	/* cpu < 0: all CPUs */
+int online_cpus(void);
+int other_cpu(void);			/* CPU 1 if there is one, else 0 */
+
+/* Sections. */
+void section_a(void);
+void section_b(void);
+void section_c(void);
+void section_d(void);
+void section_e(void);
+
+/* Helpers shared by sections (util.c). */
+struct stub {
+	pid_t pid;
+	int fd;		/* /dev/vmexec bound to the stub */
+};
+int stub_start(struct stub *s);			/* stopped child, bound */
+void stub_stop(struct stub *s);
+pid_t busy_child(volatile unsigned long *counter, int cpu);	/* running target */
+void kill_wait(pid_t pid);
+int wait_stopped(pid_t pid, int *status);	/* waitpid(__WALL), 0 if stopped */
+
+#define FAILF(...)	do { bench_fail(__VA_ARGS__); return -1; } while (0)
+#define CHECK(cond, ...)	do { if (!(cond)) FAILF(__VA_ARGS__); } while (0)
+
+#endif

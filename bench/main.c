@@ -1,0 +1,393 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vmexec-bench: the driver. Every row runs in a fresh child process (so no
+ * row inherits another's seccomp filter, dispatch state, tracer, caches of
+ * its own making or bindings), does one warm-up run and BENCH_RUNS measured
+ * runs, and reports the per-run ns/op to the parent. The parent prints the
+ * table and writes the CSV (bench/README.md describes both).
+ *
+ *   vmexec-bench [-o FILE.csv] [-s SECTIONS] [-x SCALE]
+ *     -s  sections to run, e.g. "ace" (default "abcde")
+ *     -x  multiply every row's operation count (debugging only; the
+ *         published tables use 1)
+ */
+#include "bench.h"
+#include <errno.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+struct msg {
+	int status;
+	int nruns;
+	double ns[MAX_RUNS];	/* per measured run: ns per operation */
+	char text[256];
+};
+
+struct result {
+	char sec[4], id[24], label[112], base[24], note[200], msg[256];
+	long ops, bytes_per_op;
+	int runs, status;	/* 0 ok, 1 n/a, -1 failed, 2 derived */
+	double med, min, max;
+};
+
+static struct result results[64];
+static int nresults, nfailed;
+static double scale = 1.0;
+static char fail_text[256];
+
+void bench_fail(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(fail_text, sizeof(fail_text), fmt, ap);
+	va_end(ap);
+}
+
+double now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e9 + ts.tv_nsec;
+}
+
+int online_cpus(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	return n > 0 ? (int)n : 1;
+}
+
+int other_cpu(void)
+{
+	return online_cpus() > 1 ? 1 : 0;
+}
+
+int pin_to_cpu(pid_t pid, int cpu)
+{
+	cpu_set_t set;
+	int i;
+
+	CPU_ZERO(&set);
+	if (cpu >= 0) {
+		CPU_SET(cpu, &set);
+	} else {
+		for (i = 0; i < online_cpus(); i++)
+			CPU_SET(i, &set);
+	}
+	return sched_setaffinity(pid, sizeof(set), &set);
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static struct result *find(const char *id)
+{
+	int i;
+
+	for (i = 0; i < nresults; i++)
+		if (!strcmp(results[i].id, id))
+			return &results[i];
+	return NULL;
+}
+
+static long scaled(long n)
+{
+	long v = (long)(n * scale);
+
+	return v < 1 ? 1 : v;
+}
+
+/* In the row's child: setup, warm-up, runs; the outcome goes to fd. */
+static void row_child(const struct row *r, int fd)
+{
+	struct msg m;
+	void *state = NULL;
+	int i, ret;
+
+	memset(&m, 0, sizeof(m));
+	alarm(1200);
+	if (r->pin == PIN_CPU0 && pin_to_cpu(0, 0)) {
+		snprintf(m.text, sizeof(m.text), "sched_setaffinity: %s", strerror(errno));
+		m.status = -1;
+		goto out;
+	}
+	fail_text[0] = 0;
+	ret = r->setup ? r->setup(r, &state) : 0;
+	if (ret) {
+		m.status = ret;
+		snprintf(m.text, sizeof(m.text), "%s", fail_text);
+		goto out;
+	}
+	if (r->warm) {
+		double ns;
+
+		ret = r->run(r, state, scaled(r->warm), &ns);
+		if (ret) {
+			m.status = -1;
+			snprintf(m.text, sizeof(m.text), "warm-up: %s", fail_text);
+			goto done;
+		}
+	}
+	for (i = 0; i < BENCH_RUNS; i++) {
+		double ns;
+		long n = scaled(r->ops);
+
+		ret = r->run(r, state, n, &ns);
+		if (ret) {
+			m.status = -1;
+			snprintf(m.text, sizeof(m.text), "run %d: %s", i, fail_text);
+			goto done;
+		}
+		m.ns[m.nruns++] = ns / n;
+	}
+done:
+	if (r->teardown)
+		r->teardown(r, state);
+out:
+	if (write(fd, &m, sizeof(m)) != sizeof(m))
+		_exit(2);
+	_exit(0);
+}
+
+static void print_row(const struct result *x, FILE *f, int csv);
+
+void bench_measure(const struct row *r)
+{
+	struct result *x = &results[nresults++];
+	struct msg m;
+	int p[2], status;
+	pid_t pid;
+	ssize_t got;
+
+	memset(x, 0, sizeof(*x));
+	snprintf(x->sec, sizeof(x->sec), "%s", r->sec);
+	snprintf(x->id, sizeof(x->id), "%s", r->id);
+	snprintf(x->label, sizeof(x->label), "%s", r->label);
+	snprintf(x->base, sizeof(x->base), "%s", r->base ? r->base : "");
+	snprintf(x->note, sizeof(x->note), "%s", r->note ? r->note : "");
+	x->ops = scaled(r->ops);
+	x->bytes_per_op = r->bytes_per_op;
+	printf("bench: %s %s: %s ...\n", r->sec, r->id, r->label);
+	fflush(stdout);
+
+	memset(&m, 0, sizeof(m));
+	if (pipe(p)) {
+		perror("pipe");
+		exit(1);
+	}
+	pid = fork();
+	if (pid < 0) {
+		perror("fork");
+		exit(1);
+	}
+	if (pid == 0) {
+		close(p[0]);
+		row_child(r, p[1]);
+	}
+	close(p[1]);
+	got = read(p[0], &m, sizeof(m));
+	close(p[0]);
+	waitpid(pid, &status, 0);
+	if (got != sizeof(m)) {
+		m.status = -1;
+		if (WIFSIGNALED(status))
+			snprintf(m.text, sizeof(m.text), "row process killed by signal %d",
+				 WTERMSIG(status));
+		else
+			snprintf(m.text, sizeof(m.text), "row process exited %d without a result",
+				 WEXITSTATUS(status));
+	}
+	x->status = m.status;
+	snprintf(x->msg, sizeof(x->msg), "%s", m.text);
+	if (m.status == 0) {
+		double v[MAX_RUNS];
+
+		memcpy(v, m.ns, sizeof(v));
+		qsort(v, m.nruns, sizeof(double), cmp_double);
+		x->runs = m.nruns;
+		x->min = v[0];
+		x->max = v[m.nruns - 1];
+		x->med = (m.nruns % 2) ? v[m.nruns / 2] : (v[m.nruns / 2 - 1] + v[m.nruns / 2]) / 2;
+	} else if (m.status < 0) {
+		nfailed++;
+	}
+	print_row(x, stdout, 0);
+	fflush(stdout);
+}
+
+/* A figure computed from two measured rows: (med(a) - med(b)) * factor. */
+void bench_derived(const char *sec, const char *id, const char *label,
+		   const char *a, const char *b, double factor, const char *note)
+{
+	struct result *x = &results[nresults++], *ra = find(a), *rb = find(b);
+
+	memset(x, 0, sizeof(*x));
+	snprintf(x->sec, sizeof(x->sec), "%s", sec);
+	snprintf(x->id, sizeof(x->id), "%s", id);
+	snprintf(x->label, sizeof(x->label), "%s", label);
+	snprintf(x->note, sizeof(x->note), "%s", note);
+	if (!ra || !rb || ra->status || rb->status) {
+		x->status = 1;
+		snprintf(x->msg, sizeof(x->msg), "needs rows %s and %s", a, b);
+	} else {
+		x->status = 2;
+		x->med = (ra->med - rb->med) * factor;
+	}
+	print_row(x, stdout, 0);
+}
+
+static void fmt_ns(char *buf, size_t len, double v)
+{
+	snprintf(buf, len, "%.0f", v);
+}
+
+static void print_row(const struct result *x, FILE *f, int csv)
+{
+	const struct result *b = x->base[0] ? find(x->base) : NULL;
+	char med[32] = "", mn[32] = "", mx[32] = "", ratio[32] = "", tput[48] = "";
+	const char *status = "ok";
+
+	if (x->status == 0 || x->status == 2)
+		fmt_ns(med, sizeof(med), x->med);
+	if (x->status == 0) {
+		fmt_ns(mn, sizeof(mn), x->min);
+		fmt_ns(mx, sizeof(mx), x->max);
+		if (b && b->status == 0)
+			snprintf(ratio, sizeof(ratio), "%.2f", x->med / b->med);
+		if (x->bytes_per_op)
+			snprintf(tput, sizeof(tput), "%.0f MB/s", x->bytes_per_op / x->med * 1e3);
+		else if (x->sec[0] == 'E')
+			snprintf(tput, sizeof(tput), "%.0f /s", 1e9 / x->med);
+	} else if (x->status == 1) {
+		status = "n/a";
+		snprintf(med, sizeof(med), "n/a");
+	} else if (x->status < 0) {
+		status = "FAIL";
+		snprintf(med, sizeof(med), "FAIL");
+	} else {
+		status = "derived";
+	}
+	if (csv) {
+		/* Labels and notes never hold a double quote. */
+		fprintf(f, "%s,%s,\"%s\",%ld,%d,%s,%s,%s,%s,%s,\"%s\",%s,\"%s%s%s\"\n",
+			x->sec, x->id, x->label, x->status == 2 ? 0 : x->ops, x->runs,
+			med, mn, mx, ratio, x->base, tput, status, x->note,
+			x->note[0] && x->msg[0] ? "; " : "", x->msg);
+	} else {
+		fprintf(f, "  %-2s %-10s %-58.58s %10s %10s %10s %7s %12s %s%s%s\n",
+			x->sec, x->id, x->label, med, mn, mx, ratio, tput,
+			status, x->msg[0] ? ": " : "", x->msg);
+	}
+}
+
+static void read_line_field(const char *path, const char *key, char *out, size_t len)
+{
+	char line[512];
+	FILE *f = fopen(path, "r");
+
+	snprintf(out, len, "unknown");
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		char *p;
+
+		if (key && strncmp(line, key, strlen(key)))
+			continue;
+		p = key ? strchr(line, ':') : line - 1;
+		if (!p)
+			continue;
+		p++;
+		while (*p == ' ' || *p == '\t')
+			p++;
+		p[strcspn(p, "\n")] = 0;
+		snprintf(out, len, "%s", p);
+		break;
+	}
+	fclose(f);
+}
+
+int main(int argc, char **argv)
+{
+	const char *csv = NULL, *sections = "abcde";
+	char cpu[200], vuln[200], clk[64], date[64], flags[4096];
+	struct utsname u;
+	time_t t = time(NULL);
+	FILE *f;
+	int c, i;
+
+	while ((c = getopt(argc, argv, "o:s:x:")) != -1) {
+		switch (c) {
+		case 'o': csv = optarg; break;
+		case 's': sections = optarg; break;
+		case 'x': scale = atof(optarg); break;
+		default:
+			fprintf(stderr, "usage: %s [-o FILE.csv] [-s abcde] [-x SCALE]\n", argv[0]);
+			return 2;
+		}
+	}
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	uname(&u);
+	read_line_field("/proc/cpuinfo", "model name", cpu, sizeof(cpu));
+	read_line_field("/proc/cpuinfo", "flags", flags, sizeof(flags));
+	strcat(flags, " ");
+	read_line_field("/sys/devices/system/cpu/vulnerabilities/meltdown", NULL, vuln, sizeof(vuln));
+	read_line_field("/sys/devices/system/clocksource/clocksource0/current_clocksource", NULL,
+			clk, sizeof(clk));
+	strftime(date, sizeof(date), "%Y-%m-%d %H:%M:%S UTC", gmtime(&t));
+
+	printf("vmexec-bench: kernel %s, CPU \"%s\" x %d, meltdown: %s, clocksource %s, %s\n",
+	       u.release, cpu, online_cpus(), vuln, clk, date);
+	printf("  %-2s %-10s %-58s %10s %10s %10s %7s %12s %s\n", "", "id", "mechanism",
+	       "median ns", "min ns", "max ns", "ratio", "throughput", "status");
+
+	if (strchr(sections, 'a'))
+		section_a();
+	if (strchr(sections, 'b'))
+		section_b();
+	if (strchr(sections, 'c'))
+		section_c();
+	if (strchr(sections, 'd'))
+		section_d();
+	if (strchr(sections, 'e'))
+		section_e();
+
+	if (csv) {
+		f = fopen(csv, "w");
+		if (!f) {
+			perror(csv);
+			return 1;
+		}
+		fprintf(f, "#meta,kernel,\"%s\"\n", u.release);
+		fprintf(f, "#meta,cpu,\"%s\"\n", cpu);
+		fprintf(f, "#meta,cpus,%d\n", online_cpus());
+		fprintf(f, "#meta,meltdown,\"%s\"\n", vuln);
+		fprintf(f, "#meta,clocksource,\"%s\"\n", clk);
+		fprintf(f, "#meta,pcid,%s\n", strstr(flags, " pcid ") ? "yes" : "no");
+		fprintf(f, "#meta,ospke,%s\n", strstr(flags, " ospke ") ? "yes" : "no");
+		fprintf(f, "#meta,guest_date,\"%s\"\n", date);
+		fprintf(f, "#meta,runs,%d\n", BENCH_RUNS);
+		fprintf(f, "#meta,scale,%g\n", scale);
+		fprintf(f, "section,id,mechanism,ops_per_run,runs,median_ns_per_op,min_ns_per_op,"
+			   "max_ns_per_op,ratio,ratio_base,throughput,status,note\n");
+		for (i = 0; i < nresults; i++)
+			print_row(&results[i], f, 1);
+		if (fclose(f)) {
+			perror(csv);
+			return 1;
+		}
+	}
+	printf("vmexec-bench: %d rows, %d failed\n", nresults, nfailed);
+	return nfailed ? 1 : 0;
+}
