@@ -64,6 +64,14 @@ for f in "$src_dir"/*; do
 done
 [ "$n" -gt 0 ] || die "no executables in $src_dir"
 
+# Tools for the tests and for make run (vmexec-run, vmexec-run-bench): every
+# executable in $TESTS_O/bin goes to /usr/bin in the guest, in every mode.
+for f in "$TESTS_O"/bin/*; do
+	[ -f "$f" ] && [ -x "$f" ] || continue
+	is_static_elf "$f" || die "$f is not a static ELF: the guest has no libc, link it with -static"
+	install -m 0755 -- "$f" "$stage/usr/bin/${f##*/}"
+done
+
 (cd "$stage" && find . -print0 | LC_ALL=C sort -z |
 	cpio --null -o -H newc --owner=0:0 --quiet) | gzip -6 >"$out.part"
 mv -- "$out.part" "$out"

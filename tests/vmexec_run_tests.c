@@ -1,0 +1,858 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vmexec-run-tests: vmexec-run against the real thing, in the qemu guest.
+ *
+ * 1. busybox applets run natively and under vmexec-run must give
+ *    byte-identical stdout and stderr and the same exit status (a death by
+ *    signal N counts as 128+N, the status vmexec-run gives for it);
+ * 2. --trace, --deny, --bind, faults, Ctrl-C with and without a handler,
+ *    signal frames and SA_RESTART, the hidden descriptors, fork/execve
+ *    refused, the stub never left behind. Several of these run this very
+ *    program as the guest (argv[1] == "--guest").
+ *
+ * Prints one PASS/FAIL line per case; exits 0 only if every case passed.
+ * VMEXEC_RUN (default /usr/bin/vmexec-run) and BUSYBOX (/bin/busybox) can
+ * point elsewhere.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <dirent.h>
+#include <time.h>
+#include <unistd.h>
+
+#define WORK	"/tmp/vrt"
+#define OUTDIR	WORK "/out"
+
+static const char *vmexec_run = "/usr/bin/vmexec-run";
+static const char *busybox = "/bin/busybox";
+static char self[4096];
+static int passed, failed;
+
+struct result {
+	int status;		/* exit status, or 128+signal */
+	char *out, *err;
+	size_t outlen, errlen;
+};
+
+static void die(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	fprintf(stdout, "FAIL: setup: ");
+	vfprintf(stdout, fmt, ap);
+	fprintf(stdout, ": %s\n", strerror(errno));
+	va_end(ap);
+	exit(1);
+}
+
+static char *slurp(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf = NULL;
+	size_t cap = 0, n = 0, r;
+
+	if (!f)
+		die("open %s", path);
+	do {
+		if (n + 65536 > cap) {
+			cap = cap * 2 + 65536;
+			buf = realloc(buf, cap + 1);
+			if (!buf)
+				die("realloc");
+		}
+		r = fread(buf + n, 1, cap - n, f);
+		n += r;
+	} while (r > 0);
+	fclose(f);
+	buf[n] = 0;
+	*len = n;
+	return buf;
+}
+
+static void result_free(struct result *r)
+{
+	free(r->out);
+	free(r->err);
+	memset(r, 0, sizeof(*r));
+}
+
+static int norm_status(int st)
+{
+	if (WIFEXITED(st))
+		return WEXITSTATUS(st);
+	if (WIFSIGNALED(st))
+		return 128 + WTERMSIG(st);
+	return -1;
+}
+
+/* Run argv with stdin from in (or /dev/null), stdout/stderr captured. */
+static void run(char *const argv[], const char *in, struct result *r)
+{
+	pid_t pid;
+	int st;
+
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0)
+		die("fork");
+	if (pid == 0) {
+		int i = open(in ? in : "/dev/null", O_RDONLY);
+		int o = open(OUTDIR "/stdout", O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		int e = open(OUTDIR "/stderr", O_WRONLY | O_CREAT | O_TRUNC, 0644);
+
+		if (i < 0 || o < 0 || e < 0)
+			_exit(121);
+		dup2(i, 0);
+		dup2(o, 1);
+		dup2(e, 2);
+		close(i);
+		close(o);
+		close(e);
+		alarm(120);
+		execv(argv[0], argv);
+		_exit(122);
+	}
+	if (waitpid(pid, &st, 0) != pid)
+		die("waitpid");
+	r->status = norm_status(st);
+	r->out = slurp(OUTDIR "/stdout", &r->outlen);
+	r->err = slurp(OUTDIR "/stderr", &r->errlen);
+}
+
+static void report(bool ok, const char *name, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (ok) {
+		passed++;
+		printf("PASS: %s\n", name);
+		return;
+	}
+	failed++;
+	printf("FAIL: %s: ", name);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+}
+
+static size_t first_diff(const char *a, size_t al, const char *b, size_t bl)
+{
+	size_t i;
+
+	for (i = 0; i < al && i < bl; i++)
+		if (a[i] != b[i])
+			break;
+	return i;
+}
+
+static void show(const char *what, const char *s, size_t len, size_t at)
+{
+	size_t from = at > 40 ? at - 40 : 0, i;
+
+	printf("  %s (%zu bytes) near offset %zu: \"", what, len, at);
+	for (i = from; i < len && i < at + 80; i++)
+		putchar(s[i] >= 0x20 && s[i] < 0x7f ? s[i] : '.');
+	printf("\"\n");
+}
+
+static bool same(const char *name, const struct result *n, const struct result *v)
+{
+	size_t d;
+
+	if (n->status == v->status && n->outlen == v->outlen && n->errlen == v->errlen &&
+	    !memcmp(n->out, v->out, n->outlen) && !memcmp(n->err, v->err, n->errlen)) {
+		report(true, name, NULL);
+		return true;
+	}
+	report(false, name, "native status %d, %zu+%zu bytes; vmexec-run status %d, %zu+%zu bytes",
+	       n->status, n->outlen, n->errlen, v->status, v->outlen, v->errlen);
+	d = first_diff(n->out, n->outlen, v->out, v->outlen);
+	if (d < n->outlen || d < v->outlen) {
+		show("native stdout", n->out, n->outlen, d);
+		show("vmexec-run stdout", v->out, v->outlen, d);
+	}
+	d = first_diff(n->err, n->errlen, v->err, v->errlen);
+	if (d < n->errlen || d < v->errlen) {
+		show("native stderr", n->err, n->errlen, d);
+		show("vmexec-run stderr", v->err, v->errlen, d);
+	}
+	return false;
+}
+
+#define MAXARGS 32
+
+/* PROGRAM ARGS natively and as vmexec-run [opts] -- PROGRAM ARGS. */
+static void compare_prog(const char *name, const char *in, const char *const opts[],
+			 const char *prog, const char *const args[])
+{
+	char *nat[MAXARGS], *vm[MAXARGS];
+	struct result rn, rv;
+	int i, n = 0, v = 0;
+
+	nat[n++] = (char *)prog;
+	vm[v++] = (char *)vmexec_run;
+	for (i = 0; opts && opts[i]; i++)
+		vm[v++] = (char *)opts[i];
+	vm[v++] = "--";
+	vm[v++] = (char *)prog;
+	for (i = 0; args[i]; i++) {
+		nat[n++] = (char *)args[i];
+		vm[v++] = (char *)args[i];
+	}
+	nat[n] = vm[v] = NULL;
+	run(nat, in, &rn);
+	run(vm, in, &rv);
+	same(name, &rn, &rv);
+	result_free(&rn);
+	result_free(&rv);
+}
+
+#define APPLET(name, in, ...) \
+	compare_prog(name, in, NULL, busybox, (const char *const[]){ __VA_ARGS__, NULL })
+#define GUEST(name, mode) \
+	compare_prog(name, NULL, NULL, self, (const char *const[]){ "--guest", mode, NULL })
+
+/* ---- the fixture ---- */
+
+static uint32_t rng = 12345;
+
+static uint32_t rnd(void)
+{
+	rng = rng * 1103515245u + 12345u;
+	return rng >> 8;
+}
+
+static void write_file(const char *path, const void *buf, size_t len, mode_t mode)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, mode);
+
+	if (fd < 0 || write(fd, buf, len) != (ssize_t)len || close(fd))
+		die("write %s", path);
+}
+
+static void make_fixture(void)
+{
+	static const char *const words[] = {
+		"alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel",
+		"india", "juliet", "kilo", "lima", "mike", "november", "oscar", "papa",
+		"Quebec", "romeo", "sierra", "tango", "uniform", "victor", "whiskey", "x-ray",
+	};
+	static const char *const dirs[] = {
+		"tree", "tree/a", "tree/a/b", "tree/a/b/c", "tree/d", "tree/empty-dir",
+	};
+	char *text, *bin, path[256];
+	size_t len = 0, i;
+
+	mkdir(WORK, 0755);
+	mkdir(OUTDIR, 0755);
+	if (chdir(WORK))
+		die("chdir " WORK);
+	text = malloc(1 << 20);
+	for (i = 0; i < 3000; i++) {
+		int nw = 1 + rnd() % 6;
+
+		for (int w = 0; w < nw; w++)
+			len += sprintf(text + len, "%s%s", w ? " " : "",
+				       words[rnd() % (sizeof(words) / sizeof(words[0]))]);
+		len += sprintf(text + len, " %u\n", rnd() % 1000);
+	}
+	write_file("words.txt", text, len, 0644);
+	bin = malloc(300000);
+	for (i = 0; i < 300000; i++)
+		bin[i] = (char)rnd();
+	write_file("bin.dat", bin, 300000, 0644);
+	write_file("empty", "", 0, 0644);
+	for (i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++)
+		mkdir(dirs[i], 0755);
+	for (i = 0; i < 40; i++) {
+		snprintf(path, sizeof(path), "tree/%s/file%02zu.%s",
+			 i % 3 == 0 ? "a" : i % 3 == 1 ? "a/b/c" : "d", i, i % 2 ? "txt" : "dat");
+		write_file(path, text + i * 97, 1 + i * 131, i % 5 ? 0644 : 0600);
+	}
+	symlink("../words.txt", "tree/link-to-words");
+	symlink("a/b", "tree/link-to-dir");
+	write_file("tree/a/file1.txt", "one\ntwo\nthree\n", 14, 0644);
+	free(text);
+	free(bin);
+	/* A gzip file made natively, for gunzip/zcat. */
+	{
+		struct result r;
+		char *argv[] = { (char *)busybox, "gzip", "-c", "words.txt", NULL };
+
+		run(argv, NULL, &r);
+		write_file("words.txt.gz", r.out, r.outlen, 0644);
+		result_free(&r);
+	}
+}
+
+static void applet_tests(void)
+{
+	APPLET("ls -l tree", NULL, "ls", "-l", "tree");
+	APPLET("ls -la tree/a", NULL, "ls", "-la", "tree/a");
+	APPLET("ls -lR tree", NULL, "ls", "-lR", "tree");
+	APPLET("ls -l /bin", NULL, "ls", "-l", "/bin");
+	APPLET("ls missing (exit 1)", NULL, "ls", "-l", "no-such-file");
+	APPLET("cat", NULL, "cat", "words.txt");
+	APPLET("cat binary", NULL, "cat", "bin.dat", "words.txt");
+	APPLET("cat stdin", "bin.dat", "cat");
+	APPLET("cat missing (exit 1)", NULL, "cat", "words.txt", "no-such-file");
+	APPLET("wc", NULL, "wc", "words.txt", "bin.dat");
+	APPLET("wc -l stdin", "words.txt", "wc", "-l");
+	APPLET("sort", NULL, "sort", "words.txt");
+	APPLET("sort -n -r", NULL, "sort", "-n", "-r", "-k", "2", "words.txt");
+	APPLET("sort -u stdin", "words.txt", "sort", "-u");
+	APPLET("sha256sum", NULL, "sha256sum", "words.txt", "bin.dat", "empty");
+	APPLET("md5sum", NULL, "md5sum", "words.txt", "bin.dat");
+	APPLET("sha1sum stdin", "bin.dat", "sha1sum");
+	APPLET("sha512sum", NULL, "sha512sum", "bin.dat");
+	APPLET("find", NULL, "find", "tree");
+	APPLET("find -type f -name", NULL, "find", "tree", "-type", "f", "-name", "*.txt");
+	APPLET("find -L -type d", NULL, "find", "-L", "tree", "-type", "d");
+	APPLET("gzip -c", NULL, "gzip", "-c", "words.txt");
+	APPLET("gzip -9 -c binary", NULL, "gzip", "-9", "-c", "bin.dat");
+	APPLET("gunzip -c", NULL, "gunzip", "-c", "words.txt.gz");
+	APPLET("gunzip -c stdin", "words.txt.gz", "gunzip", "-c");
+	APPLET("head", NULL, "head", "-n", "5", "words.txt");
+	APPLET("head -c", NULL, "head", "-c", "1000", "bin.dat");
+	APPLET("tail", NULL, "tail", "-n", "7", "words.txt");
+	APPLET("tail -c stdin", "bin.dat", "tail", "-c", "100");
+	APPLET("od", NULL, "od", "-A", "x", "-t", "x1z", "-N", "8192", "bin.dat");
+	APPLET("od -c", NULL, "od", "-c", "words.txt");
+	APPLET("hexdump -C", NULL, "hexdump", "-C", "-n", "4096", "bin.dat");
+	APPLET("uniq -c", NULL, "uniq", "-c", "words.txt");
+	APPLET("cut", NULL, "cut", "-d", " ", "-f", "1,2", "words.txt");
+	APPLET("tr stdin", "words.txt", "tr", "a-z", "A-Z");
+	APPLET("grep -c", NULL, "grep", "-c", "alpha", "words.txt");
+	APPLET("grep -n -i", NULL, "grep", "-n", "-i", "quebec", "words.txt");
+	APPLET("grep no match (exit 1)", NULL, "grep", "zzzzz", "words.txt");
+	APPLET("sed", NULL, "sed", "-e", "s/a/A/g", "-e", "/echo/d", "words.txt");
+	APPLET("awk", NULL, "awk", "{ s += $NF } END { print NR, s }", "words.txt");
+	APPLET("base64", NULL, "base64", "bin.dat");
+	APPLET("cksum", NULL, "cksum", "words.txt", "bin.dat");
+	APPLET("seq", NULL, "seq", "1", "3", "5000");
+	APPLET("du -a", NULL, "du", "-a", "tree");
+	APPLET("stat -c", NULL, "stat", "-c", "%n %s %a %F", "words.txt", "tree", "tree/link-to-dir");
+	APPLET("tac", NULL, "tac", "words.txt");
+	APPLET("nl", NULL, "nl", "words.txt");
+	APPLET("fold", NULL, "fold", "-w", "17", "words.txt");
+	APPLET("cmp differ (exit 1)", NULL, "cmp", "words.txt", "bin.dat");
+	APPLET("diff", NULL, "diff", "tree/a/file1.txt", "tree/d/file02.dat");
+	APPLET("readlink -f", NULL, "readlink", "-f", "tree/link-to-dir");
+	APPLET("realpath", NULL, "realpath", "tree/link-to-words");
+	APPLET("basename", NULL, "basename", "/a/b/c.txt", ".txt");
+	APPLET("dirname", NULL, "dirname", "/a/b/c");
+	APPLET("true", NULL, "true");
+	APPLET("false (exit 1)", NULL, "false");
+	APPLET("sh -c exit 3", NULL, "sh", "-c", "echo hi; printf '%s-%d\\n' x 42; exit 3");
+	APPLET("expr", NULL, "expr", "6", "*", "7");
+	APPLET("test (exit 1)", NULL, "test", "-d", "words.txt");
+	APPLET("bad option (exit 1)", NULL, "ls", "--no-such-option");
+	GUEST("guest: malloc, brk and mmap", "malloc");
+	GUEST("guest: signal frames, FPU state kept", "sigfpu");
+	GUEST("guest: SIGSEGV handler, siglongjmp", "segv-handler");
+	GUEST("guest: blocked signal, sigpending, unblock", "sigmask");
+	GUEST("guest: SA_RESTART read restarted after a handler", "restart");
+	GUEST("guest: no extra descriptors", "fds");
+}
+
+/* ---- guest modes: this program run by vmexec-run (and natively) ---- */
+
+static volatile sig_atomic_t got;
+static sigjmp_buf jb;
+
+static void on_sig(int sig)
+{
+	char msg[64];
+	int n = snprintf(msg, sizeof(msg), "got %s\n", sig == SIGINT ? "SIGINT" : "signal");
+	volatile double x = 1.0;
+
+	/* Clobber the FPU/SSE state inside the handler. */
+	for (int i = 0; i < 100; i++)
+		x = x * 1.5 + 0.25;
+	if (write(1, msg, n) < 0)
+		_exit(9);
+	got++;
+}
+
+static void on_segv(int sig, siginfo_t *si, void *uc)
+{
+	(void)sig;
+	(void)uc;
+	if (si->si_addr == (void *)16)
+		siglongjmp(jb, 1);
+	_exit(8);
+}
+
+static int pipefd[2];
+
+static void on_alarm_write(int sig)
+{
+	(void)sig;
+	got++;
+	if (write(pipefd[1], "hello", 5) != 5)
+		_exit(7);
+}
+
+static volatile int *volatile bad_ptr;	/* NULL */
+
+static int guest_main(const char *mode)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	if (!strcmp(mode, "segv")) {
+		*bad_ptr = 1;
+		return 0;
+	}
+	if (!strcmp(mode, "malloc")) {
+		unsigned long sum = 0;
+		char *p[64];
+
+		for (int i = 0; i < 64; i++) {
+			size_t n = (size_t)(i + 1) * (i % 8 == 0 ? 300000 : 1000);
+
+			p[i] = malloc(n);
+			memset(p[i], i, n);
+		}
+		for (int i = 0; i < 64; i++) {
+			size_t n = (size_t)(i + 1) * (i % 8 == 0 ? 300000 : 1000);
+
+			for (size_t j = 0; j < n; j += 4096)
+				sum += (unsigned char)p[i][j];
+			p[i] = realloc(p[i], n * 3);
+			free(p[i]);
+		}
+		printf("sum %lu\n", sum);
+		return 0;
+	}
+	if (!strcmp(mode, "sigfpu")) {
+		volatile double a = 1.0, b = 3.0;
+		double before, after;
+
+		sa.sa_handler = on_sig;
+		sigaction(SIGUSR1, &sa, NULL);
+		before = a / b;
+		for (int i = 0; i < 5; i++)
+			raise(SIGUSR1);
+		after = a / b;
+		printf("handled %d, fpu %s, %.17g\n", got, before == after ? "same" : "CHANGED",
+		       after);
+		return 0;
+	}
+	if (!strcmp(mode, "segv-handler")) {
+		sa.sa_sigaction = on_segv;
+		sa.sa_flags = SA_SIGINFO;
+		sigaction(SIGSEGV, &sa, NULL);
+		if (!sigsetjmp(jb, 1))
+			bad_ptr[4] = 1;
+		printf("recovered from SIGSEGV\n");
+		return 0;
+	}
+	if (!strcmp(mode, "sigmask")) {
+		sigset_t set, pend;
+
+		sa.sa_handler = on_sig;
+		sigaction(SIGUSR2, &sa, NULL);
+		sigemptyset(&set);
+		sigaddset(&set, SIGUSR2);
+		sigprocmask(SIG_BLOCK, &set, NULL);
+		kill(getpid(), SIGUSR2);
+		sigpending(&pend);
+		printf("pending %d, handled %d\n", sigismember(&pend, SIGUSR2), got);
+		fflush(stdout);
+		sigprocmask(SIG_UNBLOCK, &set, NULL);
+		printf("handled %d\n", got);
+		signal(SIGUSR2, SIG_IGN);
+		kill(getpid(), SIGUSR2);
+		printf("ignored, handled %d\n", got);
+		return 0;
+	}
+	if (!strcmp(mode, "restart")) {
+		struct itimerval it = { { 0, 0 }, { 0, 200000 } };
+		char buf[16];
+		ssize_t n;
+
+		if (pipe(pipefd))
+			return 2;
+		sa.sa_handler = on_alarm_write;
+		sa.sa_flags = SA_RESTART;
+		sigaction(SIGALRM, &sa, NULL);
+		setitimer(ITIMER_REAL, &it, NULL);
+		n = read(pipefd[0], buf, sizeof(buf));
+		printf("read %zd bytes after %d signal(s)\n", n, got);
+		return 0;
+	}
+	if (!strcmp(mode, "fds")) {
+		struct rlimit rl;
+		int n = 0;
+
+		getrlimit(RLIMIT_NOFILE, &rl);
+		for (int fd = 3; fd < 4200; fd++) {
+			if (fcntl(fd, F_GETFD) >= 0) {
+				printf("open fd %d\n", fd);
+				n++;
+			}
+		}
+		printf("%d extra descriptors\n", n);
+		return 0;
+	}
+	if (!strcmp(mode, "exec")) {
+		pid_t pid = fork();
+
+		printf("fork: %s\n", pid < 0 ? strerror(errno) : "worked?");
+		if (pid == 0)
+			_exit(0);
+		execl(busybox, "true", (char *)NULL);
+		printf("execve: %s\n", strerror(errno));
+		return 0;
+	}
+	if (!strcmp(mode, "sigint-handler") || !strcmp(mode, "sigint-spin")) {
+		sa.sa_handler = on_sig;
+		sigaction(SIGINT, &sa, NULL);
+		printf("ready\n");
+		fflush(stdout);
+		if (!strcmp(mode, "sigint-spin")) {
+			while (!got)
+				;
+		} else {
+			while (!got)
+				pause();
+		}
+		return 0;
+	}
+	if (!strcmp(mode, "sigint-default")) {
+		printf("ready\n");
+		fflush(stdout);
+		for (;;)
+			pause();
+	}
+	return 2;
+}
+
+/* ---- feature tests ---- */
+
+static bool contains(const struct result *r, const char *s, bool err)
+{
+	return err ? memmem(r->err, r->errlen, s, strlen(s)) != NULL :
+		     memmem(r->out, r->outlen, s, strlen(s)) != NULL;
+}
+
+static void trace_test(void)
+{
+	char *argv[] = { (char *)vmexec_run, "--trace", "--", (char *)busybox, "cat",
+			 "tree/a/file1.txt", NULL };
+	struct result r;
+
+	run(argv, NULL, &r);
+	report(r.status == 0 && r.outlen == 14 && !memcmp(r.out, "one\ntwo\nthree\n", 14) &&
+	       contains(&r, "openat(AT_FDCWD, \"tree/a/file1.txt\", O_RDONLY) = 3\n", true) &&
+	       contains(&r, "arch_prctl(ARCH_SET_FS, 0x", true) &&
+	       contains(&r, "exit_group(0) = ?\n+++ exited with 0 +++\n", true),
+	       "--trace: strace-style lines", "status %d, stderr:\n%.*s", r.status,
+	       (int)(r.errlen > 3000 ? 3000 : r.errlen), r.err);
+	result_free(&r);
+}
+
+static void deny_test(void)
+{
+	char *argv[] = { (char *)vmexec_run, "--deny", "openat", "--", (char *)busybox,
+			 "cat", "words.txt", NULL };
+	struct result r;
+
+	run(argv, NULL, &r);
+	report(r.status == 1 && r.outlen == 0 &&
+	       contains(&r, "can't open 'words.txt': Operation not permitted", true),
+	       "--deny openat: EPERM", "status %d, stderr: %.*s", r.status, (int)r.errlen, r.err);
+	result_free(&r);
+}
+
+static void bind_pair(const char *name, char *const nat[], char *const vm[])
+{
+	struct result rn, rv;
+
+	run(nat, NULL, &rn);
+	run(vm, NULL, &rv);
+	same(name, &rn, &rv);
+	result_free(&rn);
+	result_free(&rv);
+}
+
+static void bind_tests(void)
+{
+#define VB (char *)vmexec_run, "--bind", "/data=" WORK "/tree", "--", (char *)busybox
+	char *nat1[] = { (char *)busybox, "cat", WORK "/tree/a/file1.txt", NULL };
+	char *vm1[] = { VB, "cat", "/data/a/file1.txt", NULL };
+	char *nat2[] = { (char *)busybox, "ls", "-l", WORK "/tree", NULL };
+	char *vm2[] = { VB, "ls", "-l", "/data/", NULL };
+	char *nat3[] = { (char *)busybox, "find", WORK "/tree/a", "-name", "*.dat", NULL };
+	char *vm3[] = { VB, "find", "/data/x/../a/", "-name", "*.dat", NULL };
+	char *cwd[] = { VB, "sh", "-c", "cd /data/a/b && pwd && echo *", NULL };
+	struct result rv;
+
+	bind_pair("--bind: cat /data/a/file1.txt", nat1, vm1);
+	bind_pair("--bind: ls -l /data/", nat2, vm2);
+	run(nat3, NULL, &rv);
+	{
+		/* find prints the paths it was given: map them for the comparison. */
+		struct result rn = rv, rb;
+		char *p;
+
+		run(vm3, NULL, &rb);
+		while ((p = memmem(rn.out, rn.outlen, WORK "/tree/a", strlen(WORK "/tree/a")))) {
+			size_t off = p - rn.out, l = strlen(WORK "/tree/a");
+			const char *rep = "/data/x/../a/";
+			size_t rl = strlen(rep);
+			char *n = malloc(rn.outlen - l + rl + 1);
+
+			memcpy(n, rn.out, off);
+			memcpy(n + off, rep, rl);
+			/* "/tmp/vrt/tree/a/x" -> "/data/x/../a//x" as find joins it */
+			memcpy(n + off + rl, p + l, rn.outlen - off - l);
+			rn.outlen = rn.outlen - l + rl;
+			n[rn.outlen] = 0;
+			free(rn.out);
+			rn.out = n;
+		}
+		same("--bind: find through a path with ..", &rn, &rb);
+		result_free(&rn);
+		result_free(&rb);
+	}
+	run(cwd, NULL, &rv);
+	report(rv.status == 0 && rv.outlen == strlen("/data/a/b\nc\n") &&
+	       !memcmp(rv.out, "/data/a/b\nc\n", rv.outlen),
+	       "--bind: chdir into it, getcwd maps back", "status %d, out: %.*s err: %.*s",
+	       rv.status, (int)rv.outlen, rv.out, (int)rv.errlen, rv.err);
+	result_free(&rv);
+#undef VB
+}
+
+static void fault_test(void)
+{
+	char *argv[] = { (char *)vmexec_run, "--", self, "--guest", "segv", NULL };
+	struct result r;
+
+	run(argv, NULL, &r);
+	report(r.status == 128 + SIGSEGV && r.outlen == 0 &&
+	       contains(&r, "SIGSEGV at address 0, ip 0x", true) &&
+	       memchr(r.err, '\n', r.errlen) == r.err + r.errlen - 1,
+	       "fault: exit 139 and a one-line report", "status %d, stderr: %.*s", r.status,
+	       (int)r.errlen, r.err);
+	result_free(&r);
+}
+
+static void exec_test(void)
+{
+	char *argv[] = { (char *)vmexec_run, "--", self, "--guest", "exec", NULL };
+	struct result r;
+
+	run(argv, NULL, &r);
+	report(r.status == 0 &&
+	       contains(&r, "fork: Function not implemented\nexecve: Function not implemented\n",
+			false) &&
+	       contains(&r, "execve is not supported (multi-process programs are out of scope)",
+			true),
+	       "fork/execve: ENOSYS and a message", "status %d, out: %.*s err: %.*s", r.status,
+	       (int)r.outlen, r.out, (int)r.errlen, r.err);
+	result_free(&r);
+}
+
+static void notfound_test(void)
+{
+	char *argv[] = { (char *)vmexec_run, "--", "/no/such/program", NULL };
+	char *argv2[] = { (char *)vmexec_run, "--", "./words.txt", NULL };
+	struct result r;
+
+	run(argv, NULL, &r);
+	report(r.status == 127 && contains(&r, "No such file or directory", true),
+	       "missing program: 127", "status %d", r.status);
+	result_free(&r);
+	run(argv2, NULL, &r);
+	report(r.status == 126 && contains(&r, "not an ELF file", true),
+	       "not an ELF file: 126", "status %d", r.status);
+	result_free(&r);
+}
+
+/* Start vmexec-run on a guest mode with stdout on a pipe; wait for "ready". */
+static pid_t start_ready(const char *mode, int *outfd)
+{
+	int p[2];
+	char buf[6];
+	pid_t pid;
+
+	if (pipe(p))
+		die("pipe");
+	fflush(NULL);
+	pid = fork();
+	if (pid == 0) {
+		char *argv[] = { (char *)vmexec_run, "--", self, "--guest", (char *)mode, NULL };
+
+		dup2(p[1], 1);
+		close(p[0]);
+		close(p[1]);
+		alarm(60);
+		execv(argv[0], argv);
+		_exit(122);
+	}
+	close(p[1]);
+	if (read(p[0], buf, 6) != 6 || memcmp(buf, "ready\n", 6)) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		close(p[0]);
+		return -1;
+	}
+	*outfd = p[0];
+	return pid;
+}
+
+static void sigint_test(const char *mode, int want_status, const char *want_out)
+{
+	char name[128], buf[256];
+	int fd, st, n = 0, r;
+	pid_t pid;
+
+	snprintf(name, sizeof(name), "Ctrl-C (SIGINT to vmexec-run): %s", mode);
+	pid = start_ready(mode, &fd);
+	if (pid < 0) {
+		report(false, name, "guest never became ready");
+		return;
+	}
+	usleep(200000);
+	kill(pid, SIGINT);
+	while ((r = read(fd, buf + n, sizeof(buf) - 1 - n)) > 0)
+		n += r;
+	buf[n] = 0;
+	close(fd);
+	waitpid(pid, &st, 0);
+	report(norm_status(st) == want_status && !strcmp(buf, want_out), name,
+	       "status %d (want %d), output '%s'", norm_status(st), want_status, buf);
+}
+
+static void sigpipe_test(void)
+{
+	int p[2], st;
+	char buf[4];
+	pid_t pid;
+
+	if (pipe(p))
+		die("pipe");
+	pid = fork();
+	if (pid == 0) {
+		char *argv[] = { (char *)vmexec_run, "--", (char *)busybox, "yes", NULL };
+
+		dup2(p[1], 1);
+		close(p[0]);
+		close(p[1]);
+		alarm(60);
+		execv(argv[0], argv);
+		_exit(122);
+	}
+	close(p[1]);
+	if (read(p[0], buf, 4) != 4)
+		buf[0] = 0;
+	close(p[0]);
+	waitpid(pid, &st, 0);
+	report(norm_status(st) == 128 + SIGPIPE && buf[0] == 'y', "yes | head: SIGPIPE, 141",
+	       "status %d", norm_status(st));
+}
+
+/* A stub left behind would be a stopped process. */
+static int stopped_processes(void)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *e;
+	int n = 0;
+
+	if (!d)
+		return -1;
+	while ((e = readdir(d))) {
+		char path[300], buf[512], *p;
+		FILE *f;
+
+		if (e->d_name[0] < '0' || e->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/stat", e->d_name);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		if (fgets(buf, sizeof(buf), f) && (p = strrchr(buf, ')')) && p[1] == ' ' &&
+		    p[2] == 'T')
+			n++;
+		fclose(f);
+	}
+	closedir(d);
+	return n;
+}
+
+static void stub_tests(void)
+{
+	int fd, st;
+	pid_t pid;
+
+	report(stopped_processes() == 0, "no stub left after the runs above",
+	       "%d stopped processes", stopped_processes());
+	pid = start_ready("sigint-default", &fd);
+	if (pid < 0) {
+		report(false, "stub dies with a SIGKILLed vmexec-run", "guest never ready");
+		return;
+	}
+	report(stopped_processes() == 1, "the stub is a stopped process while a guest runs",
+	       "%d stopped processes", stopped_processes());
+	kill(pid, SIGKILL);
+	waitpid(pid, &st, 0);
+	close(fd);
+	for (int i = 0; i < 50 && stopped_processes() > 0; i++)
+		usleep(100000);
+	report(stopped_processes() == 0, "stub dies with a SIGKILLed vmexec-run",
+	       "%d stopped processes", stopped_processes());
+}
+
+int main(int argc, char **argv)
+{
+	ssize_t n;
+
+	if (argc == 3 && !strcmp(argv[1], "--guest"))
+		return guest_main(argv[2]);
+	if (getenv("VMEXEC_RUN"))
+		vmexec_run = getenv("VMEXEC_RUN");
+	if (getenv("BUSYBOX"))
+		busybox = getenv("BUSYBOX");
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n <= 0)
+		die("readlink /proc/self/exe");
+	self[n] = 0;
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (access(vmexec_run, X_OK) || access("/dev/vmexec", R_OK | W_OK)) {
+		printf("FAIL: %s or /dev/vmexec missing\n", vmexec_run);
+		return 1;
+	}
+	make_fixture();
+	applet_tests();
+	trace_test();
+	deny_test();
+	bind_tests();
+	fault_test();
+	exec_test();
+	notfound_test();
+	sigint_test("sigint-handler", 0, "got SIGINT\n");
+	sigint_test("sigint-spin", 0, "got SIGINT\n");
+	sigint_test("sigint-default", 128 + SIGINT, "");
+	sigpipe_test();
+	stub_tests();
+	printf("vmexec-run-tests: %d passed, %d failed\n", passed, failed);
+	return failed ? 1 : 0;
+}
