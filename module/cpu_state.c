@@ -52,7 +52,9 @@ static u32 vmexec_pkru_swap(u32 pkru)
 	if (!cpu_feature_enabled(X86_FEATURE_OSPKE))
 		return 0;
 	old = rdpkru();
-	wrpkru(pkru);
+	/* WRPKRU is not free (qemu TCG even flushes its TLB): skip no-ops. */
+	if (old != pkru)
+		wrpkru(pkru);
 	current->thread.pkru = pkru;
 	return old;
 }

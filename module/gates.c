@@ -26,7 +26,7 @@ VMEXEC_GATE unsigned long vmexec_k_kallsyms_lookup_name(const char *name)
 VMEXEC_GATE long vmexec_k_x64_sys_call(const struct pt_regs *regs, unsigned int nr)
 {
 	vmexec_gate_missed(__func__);
-	return -ENOSYS;
+	return -EOPNOTSUPP;
 }
 
 VMEXEC_GATE void vmexec_k_switch_mm_irqs_off(struct mm_struct *prev,
@@ -64,12 +64,12 @@ VMEXEC_GATE void vmexec_k_sched_mm_cid_after_execve(struct task_struct *t)
 VMEXEC_GATE struct pid *vmexec_k_pidfd_pid(const struct file *file)
 {
 	vmexec_gate_missed(__func__);
-	return ERR_PTR(-ENOSYS);
+	return ERR_PTR(-EOPNOTSUPP);
 }
 
 VMEXEC_GATE struct mm_struct *vmexec_k_mm_access(struct task_struct *task,
 						 unsigned int mode)
 {
 	vmexec_gate_missed(__func__);
-	return ERR_PTR(-ENOSYS);
+	return ERR_PTR(-EOPNOTSUPP);
 }

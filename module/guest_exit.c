@@ -224,17 +224,19 @@ static bool vmexec_is_fault_signal(int signo)
 static void vmexec_take_signal(struct vmexec_guest *g)
 {
 	struct task_struct *tsk = current;
+	/* Only exec changes a thread's sighand, and not while it is here. */
+	struct sighand_struct *sighand = rcu_dereference_protected(tsk->sighand, true);
 	kernel_siginfo_t info;
 	enum pid_type type;
 	sigset_t mask;
 	int signo = 0;
 
-	spin_lock_irq(&tsk->sighand->siglock);
+	spin_lock_irq(&sighand->siglock);
 	if (!fatal_signal_pending(tsk)) {
 		mask.sig[0] = ~(g->sigmask & ~tsk->blocked.sig[0]);
 		signo = vmexec_dequeue_signal(&mask, &info, &type);
 	}
-	spin_unlock_irq(&tsk->sighand->siglock);
+	spin_unlock_irq(&sighand->siglock);
 
 	memset(&g->exit, 0, sizeof(g->exit));
 	if (signo <= 0) {

@@ -69,6 +69,39 @@ static unsigned long vmexec_kprobe_lookup(const char *symbol)
 	return addr;
 }
 
+/*
+ * An IPMODIFY ftrace_ops on @ip whose @func may send the CPU to @to (kept in
+ * ops->private). PERMANENT: ftrace cannot be switched off under it.
+ */
+static int vmexec_redirect_arm(struct ftrace_ops *ops, ftrace_func_t func,
+			       unsigned long ip, void *to)
+{
+	int err;
+
+	ops->func = func;
+	ops->flags = FTRACE_OPS_FL_IPMODIFY | FTRACE_OPS_FL_PERMANENT;
+	ops->private = to;
+	err = ftrace_set_filter_ip(ops, ip, 0, 0);
+	if (!err) {
+		err = register_ftrace_function(ops);
+		if (err)
+			ftrace_free_filter(ops);
+	}
+	if (err)
+		ops->private = NULL;
+	return err;
+}
+
+static void vmexec_redirect_disarm(struct ftrace_ops *ops)
+{
+	if (!ops->private)
+		return;
+	/* Returns once no CPU can still be in the callback. */
+	unregister_ftrace_function(ops);
+	ftrace_free_filter(ops);
+	ops->private = NULL;
+}
+
 static void notrace vmexec_gate_redirect(unsigned long ip, unsigned long parent_ip,
 					 struct ftrace_ops *ops,
 					 struct ftrace_regs *fregs)
@@ -91,42 +124,19 @@ static int vmexec_gate_arm(struct vmexec_gate *gate, unsigned long target)
 	int err;
 
 	if (IS_ENABLED(CONFIG_X86_KERNEL_IBT) && !vmexec_starts_with_endbr(target)) {
-		pr_err("%s at %px is not a function entry\n", gate->symbol,
-		       (void *)target);
+		pr_err("%s does not start with ENDBR: not a function entry\n",
+		       gate->symbol);
 		return -ENOENT;
 	}
-
-	gate->ops.func = vmexec_gate_redirect;
-	gate->ops.flags = FTRACE_OPS_FL_IPMODIFY | FTRACE_OPS_FL_PERMANENT;
-	gate->ops.private = (void *)target;
-	err = ftrace_set_filter_ip(&gate->ops, (unsigned long)gate->stub, 0, 0);
-	if (err)
-		goto fail;
-	err = register_ftrace_function(&gate->ops);
-	if (err) {
-		ftrace_free_filter(&gate->ops);
-		goto fail;
-	}
-	if (!vmexec_gate_armed(gate)) {
+	err = vmexec_redirect_arm(&gate->ops, vmexec_gate_redirect,
+				  (unsigned long)gate->stub, (void *)target);
+	if (!err && !vmexec_gate_armed(gate)) {
+		vmexec_redirect_disarm(&gate->ops);
 		err = -EFAULT;
-		unregister_ftrace_function(&gate->ops);
-		ftrace_free_filter(&gate->ops);
-		goto fail;
 	}
-	return 0;
-fail:
-	gate->ops.private = NULL;
-	pr_err("cannot reach %s: error %d\n", gate->symbol, err);
+	if (err)
+		pr_err("cannot reach %s: error %d\n", gate->symbol, err);
 	return err;
-}
-
-static void vmexec_gate_disarm(struct vmexec_gate *gate)
-{
-	if (!gate->ops.private)
-		return;
-	unregister_ftrace_function(&gate->ops);
-	ftrace_free_filter(&gate->ops);
-	gate->ops.private = NULL;
 }
 
 /*
@@ -154,16 +164,6 @@ static void notrace vmexec_hook_redirect(unsigned long ip, unsigned long parent_
 		vmexec_ftrace_set_ip(fregs, (unsigned long)ops->private);
 }
 
-static void vmexec_hook_disarm(struct vmexec_hook *hook)
-{
-	if (!hook->ops.private)
-		return;
-	/* Returns once no CPU can still be in the callback. */
-	unregister_ftrace_function(&hook->ops);
-	ftrace_free_filter(&hook->ops);
-	hook->ops.private = NULL;
-}
-
 static int vmexec_hook_arm(struct vmexec_hook *hook)
 {
 	unsigned long addr = vmexec_k_kallsyms_lookup_name(hook->symbol);
@@ -173,19 +173,9 @@ static int vmexec_hook_arm(struct vmexec_hook *hook)
 		pr_err("symbol %s not found\n", hook->symbol);
 		return -ENOENT;
 	}
-	hook->ops.func = vmexec_hook_redirect;
-	hook->ops.flags = FTRACE_OPS_FL_IPMODIFY | FTRACE_OPS_FL_PERMANENT;
-	hook->ops.private = hook->handler;
-	err = ftrace_set_filter_ip(&hook->ops, addr, 0, 0);
-	if (!err) {
-		err = register_ftrace_function(&hook->ops);
-		if (err)
-			ftrace_free_filter(&hook->ops);
-	}
-	if (err) {
-		hook->ops.private = NULL;
+	err = vmexec_redirect_arm(&hook->ops, vmexec_hook_redirect, addr, hook->handler);
+	if (err)
 		pr_err("cannot hook %s: error %d\n", hook->symbol, err);
-	}
 	return err;
 }
 
@@ -209,7 +199,7 @@ void vmexec_hooks_exit(void)
 	unsigned int i = ARRAY_SIZE(vmexec_hooks);
 
 	while (i--)
-		vmexec_hook_disarm(&vmexec_hooks[i]);
+		vmexec_redirect_disarm(&vmexec_hooks[i].ops);
 }
 
 int vmexec_ksyms_init(void)
@@ -260,5 +250,5 @@ void vmexec_ksyms_exit(void)
 	unsigned int i = ARRAY_SIZE(vmexec_gates);
 
 	while (i--)
-		vmexec_gate_disarm(&vmexec_gates[i]);
+		vmexec_redirect_disarm(&vmexec_gates[i].ops);
 }
