@@ -3,17 +3,17 @@
  * vmexec-run-bench: issue 6's benchmark workload, for `make bench` to run in
  * its guest (or by hand on a machine with the module loaded).
  *
- *   vmexec-run-bench [-n RUNS] [-o FILE.csv] [-w dd,sha,find]
+ *   vmexec-run-bench [-n RUNS] [-m MIB] [-o FILE.csv] [-w dd,sha,find]
  *
  * Workloads (busybox applets on files it creates under /tmp/vrbench):
  *   dd    dd if=16MiB of=/dev/null bs=512   ~65,500 syscalls: the syscall-heavy case
  *   sha   sha256sum 16MiB                   ~4,100 syscalls, compute-bound
  *   find  find over 3,000 files in 60 dirs  ~3,300 syscalls, path-heavy
  * each run natively, under `vmexec-run --`, under `vmexec-run --passthrough --`
- * (only if the module offers VMEXEC_IOC_SET_PASSTHROUGH) and under ptrace:
- * `strace -f -o /dev/null` if strace is in PATH, else a built-in
+ * (only if the module offers VMEXEC_IOC_SET_PASSTHROUGH), under a built-in
  * PTRACE_SYSCALL loop that reads the registers at every stop (strace's
- * mechanism without its decoding, so a faster baseline than strace).
+ * mechanism without its decoding: a faster baseline than strace) and under
+ * `strace -f -o /dev/null` if strace is in PATH.
  *
  * Each row: RUNS measured runs (after one warm-up) of the whole command,
  * wall-clock CLOCK_MONOTONIC, median/min/max in ms; every run must exit 0
@@ -39,17 +39,19 @@
 #include <unistd.h>
 
 #define DIR_	"/tmp/vrbench"
-#define BIG	DIR_ "/16m.bin"
+#define BIG	DIR_ "/data.bin"
 #define TREE	DIR_ "/tree"
 
 static const char *vmexec_run = "/usr/bin/vmexec-run";
 static const char *busybox = "/bin/busybox";
 static char strace_path[256];
 static int runs = 5;
+static int mib = 16;	/* size of the dd and sha256sum file */
 
-enum runner { NATIVE, VMEXEC, VMEXEC_PT, PTRACE, NRUNNERS };
+enum runner { NATIVE, VMEXEC, VMEXEC_PT, PTRACE, STRACE, NRUNNERS };
 static const char *const runner_names[] = {
-	"native", "vmexec-run", "vmexec-run --passthrough", "ptrace",
+	"native", "vmexec-run", "vmexec-run --passthrough", "ptrace loop",
+	"strace -f -o /dev/null",
 };
 
 struct workload {
@@ -59,9 +61,9 @@ struct workload {
 };
 
 static const struct workload workloads[] = {
-	{ "dd", "dd if=16MiB of=/dev/null bs=512",
+	{ "dd", "dd of=/dev/null bs=512 (the file)",
 	  { "dd", "if=" BIG, "of=/dev/null", "bs=512", NULL } },
-	{ "sha", "sha256sum of 16 MiB (4 KiB reads)", { "sha256sum", BIG, NULL } },
+	{ "sha", "sha256sum of the file (4 KiB reads)", { "sha256sum", BIG, NULL } },
 	{ "find", "find over 3000 files in 60 directories", { "find", TREE, NULL } },
 };
 
@@ -86,7 +88,7 @@ static void setup_files(void)
 		perror(BIG);
 		exit(1);
 	}
-	for (i = 0; i < 256; i++) {
+	for (i = 0; i < mib * 16; i++) {
 		for (j = 0; j < (int)sizeof(buf); j++) {
 			x = x * 1103515245u + 12345u;
 			buf[j] = (char)(x >> 16);
@@ -165,7 +167,7 @@ static double run_once(enum runner r, const struct workload *w, long *outlen)
 	double t0, t1;
 	pid_t pid;
 
-	if (r == PTRACE && strace_path[0]) {
+	if (r == STRACE) {
 		argv[n++] = strace_path;
 		argv[n++] = "-f";
 		argv[n++] = "-o";
@@ -193,7 +195,7 @@ static double run_once(enum runner r, const struct workload *w, long *outlen)
 		dup2(null, 0);
 		dup2(out, 1);
 		dup2(null, 2);
-		if (r == PTRACE && !strace_path[0])
+		if (r == PTRACE)
 			_exit(ptrace_run(argv) == 0 ? 0 : 1);
 		execv(argv[0], argv);
 		_exit(127);
@@ -257,19 +259,22 @@ int main(int argc, char **argv)
 	int opt, fail = 0;
 	unsigned int wi;
 
-	while ((opt = getopt(argc, argv, "n:o:w:")) != -1) {
+	while ((opt = getopt(argc, argv, "n:m:o:w:")) != -1) {
 		switch (opt) {
 		case 'n': runs = atoi(optarg); break;
+		case 'm': mib = atoi(optarg); break;
 		case 'o': csv_path = optarg; break;
 		case 'w': only = optarg; break;
 		default:
-			fprintf(stderr, "usage: %s [-n RUNS] [-o FILE.csv] [-w dd,sha,find]\n",
+			fprintf(stderr, "usage: %s [-n RUNS] [-m MIB] [-o FILE.csv] [-w dd,sha,find]\n",
 				argv[0]);
 			return 2;
 		}
 	}
 	if (runs < 1 || runs > 100)
 		runs = 5;
+	if (mib < 1 || mib > 1024)
+		mib = 16;
 	if (getenv("VMEXEC_RUN"))
 		vmexec_run = getenv("VMEXEC_RUN");
 	if (getenv("BUSYBOX"))
@@ -284,12 +289,12 @@ int main(int argc, char **argv)
 			return 1;
 		}
 		fprintf(csv, "workload,runner,runs,median_ms,min_ms,max_ms,slowdown_vs_native,"
-			"ptrace_over_vmexec\n");
+			"tracer_over_vmexec\n");
 	}
-	printf("vmexec-run benchmark (%d runs per row after a warm-up; ptrace baseline: %s)\n",
-	       runs, strace_path[0] ? "strace -f -o /dev/null" :
-	       "built-in PTRACE_SYSCALL loop with PTRACE_GETREGS at each stop");
-	printf("| workload | runner | median ms | min | max | vs native | ptrace / this |\n");
+	printf("vmexec-run benchmark (%d runs per row after a warm-up, %d MiB file; "
+	       "ptrace loop: PTRACE_SYSCALL + PTRACE_GETREGS at each stop; strace: %s)\n",
+	       runs, mib, strace_path[0] ? strace_path : "not found");
+	printf("| workload | runner | median ms | min | max | vs native | ratio |\n");
 	printf("|---|---|---|---|---|---|---|\n");
 	for (wi = 0; wi < sizeof(workloads) / sizeof(workloads[0]); wi++) {
 		const struct workload *w = &workloads[wi];
@@ -304,7 +309,7 @@ int main(int argc, char **argv)
 			int i;
 
 			med[r] = -1;
-			if (r == VMEXEC_PT && !have_pt)
+			if ((r == VMEXEC_PT && !have_pt) || (r == STRACE && !strace_path[0]))
 				continue;
 			warm = run_once(r, w, &outlen);
 			for (i = 0; i < runs && warm >= 0; i++) {
@@ -334,12 +339,17 @@ int main(int argc, char **argv)
 						slow);
 			}
 		}
-		if (med[PTRACE] > 0 && med[VMEXEC] > 0) {
-			printf("| %s | **ptrace / vmexec-run** | | | | | **%.2f** |\n", w->desc,
-			       med[PTRACE] / med[VMEXEC]);
+		for (r = PTRACE; r <= STRACE; r++) {
+			if (med[r] <= 0 || med[VMEXEC] <= 0)
+				continue;
+			printf("| %s | **%s / vmexec-run** | | | | | **%.2f** |\n", w->desc,
+			       runner_names[r], med[r] / med[VMEXEC]);
+			if (med[VMEXEC_PT] > 0)
+				printf("| %s | **%s / vmexec-run --passthrough** | | | | | **%.2f** |\n",
+				       w->desc, runner_names[r], med[r] / med[VMEXEC_PT]);
 			if (csv)
-				fprintf(csv, "%s,ratio,%d,,,,,%.3f\n", w->name, runs,
-					med[PTRACE] / med[VMEXEC]);
+				fprintf(csv, "%s,%s / vmexec-run,%d,,,,,%.3f\n", w->name,
+					runner_names[r], runs, med[r] / med[VMEXEC]);
 		}
 	}
 	if (csv)

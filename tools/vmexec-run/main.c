@@ -137,9 +137,12 @@ static u64 xgetbv0(void)
 /*
  * In-place pass-through (issue 8), if the module offers it: the calls that
  * only move data between a guest descriptor and guest memory, or only change
- * guest memory, stop exiting to the tool. They then skip the descriptor
- * check (fd_guest()); the hidden descriptors are the vmexec file, the
- * scratch memfd and a copy of stderr. Off with --trace and for denied calls.
+ * guest memory (and, without --bind, stat and access by path), stop exiting
+ * to the tool. They then skip the descriptor check (fd_guest()): the module
+ * keeps vmexec files out of the guest's reach; the other hidden descriptors
+ * are the scratch memfd and a copy of stderr. A passed-through call that a
+ * signal interrupts is restarted by the module even if the guest's handler
+ * has no SA_RESTART. Off with --trace and for denied calls.
  */
 static void passthrough_setup(void)
 {
@@ -150,15 +153,21 @@ static void passthrough_setup(void)
 		SYS_fstat, SYS_getdents64, SYS_munmap, SYS_mprotect, SYS_madvise,
 		SYS_mremap, SYS_mincore, SYS_msync,
 	};
+
+	/* Path calls only when no --bind rewrites paths (readlink: /proc/self/exe). */
+	static const int path_nrs[] = { SYS_newfstatat, SYS_statx, SYS_faccessat };
 	struct vmexec_passthrough pt;
-	unsigned int i;
+	unsigned int i, n = sizeof(nrs) / sizeof(nrs[0]);
 
 	if (!vr.passthrough || vr.trace)
 		return;
 	memset(&pt, 0, sizeof(pt));
 	pt.size = sizeof(pt);
-	for (i = 0; i < sizeof(nrs) / sizeof(nrs[0]); i++) {
-		int nr = nrs[i];
+	if (!pathview_active())
+		n += sizeof(path_nrs) / sizeof(path_nrs[0]);
+	for (i = 0; i < n; i++) {
+		int nr = i < sizeof(nrs) / sizeof(nrs[0]) ? nrs[i] :
+			 path_nrs[i - sizeof(nrs) / sizeof(nrs[0])];
 
 		if (!(vr.deny[nr / 64] & (1ULL << (nr % 64))))
 			pt.bitmap[nr / 64] |= 1ULL << (nr % 64);
