@@ -38,6 +38,8 @@
 
 static const char *vmexec_run = "/usr/bin/vmexec-run";
 static const char *busybox = "/bin/busybox";
+/* This program built as a static PIE (tests/Makefile), run as a guest. */
+static const char *pie_guest = "/usr/bin/vmexec-run-pie-guest";
 static char self[4096];
 static int passed, failed;
 
@@ -378,6 +380,16 @@ static void applet_tests(void)
 	GUEST("guest: blocked signal, sigpending, unblock", "sigmask");
 	GUEST("guest: SA_RESTART read restarted after a handler", "restart");
 	GUEST("guest: no extra descriptors", "fds");
+	if (access(pie_guest, X_OK) == 0) {
+		compare_prog("static-pie guest: malloc", NULL, NULL, pie_guest,
+			     (const char *const[]){ "--guest", "malloc", NULL });
+		compare_prog("static-pie guest: signal frames", NULL, NULL, pie_guest,
+			     (const char *const[]){ "--guest", "sigfpu", NULL });
+		compare_prog("static-pie guest: SIGSEGV handler", NULL, NULL, pie_guest,
+			     (const char *const[]){ "--guest", "segv-handler", NULL });
+	} else {
+		report(false, "static-pie guest", "%s missing", pie_guest);
+	}
 }
 
 /* ---- guest modes: this program run by vmexec-run (and natively) ---- */
@@ -840,6 +852,8 @@ int main(int argc, char **argv)
 		vmexec_run = getenv("VMEXEC_RUN");
 	if (getenv("BUSYBOX"))
 		busybox = getenv("BUSYBOX");
+	if (getenv("VMEXEC_RUN_PIE_GUEST"))
+		pie_guest = getenv("VMEXEC_RUN_PIE_GUEST");
 	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
 	if (n <= 0)
 		die("readlink /proc/self/exe");
