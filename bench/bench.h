@@ -67,6 +67,7 @@ void section_b(void);
 void section_c(void);
 void section_d(void);
 void section_e(void);
+void section_f(void);
 
 /* Helpers shared by sections (util.c). */
 struct stub {

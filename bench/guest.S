@@ -143,3 +143,52 @@ bench_syscall_int3:
 	.size	bench_syscall_int3, . - bench_syscall_int3
 
 	.section .note.GNU-stack, "", @progbits
+
+	.text
+/*
+ * F. Guest code: %r12 = n, %r13 = fd, %r14 = buffer. n times read(fd, buf,
+ * 1) must return 1; then syscall 60 with the count left in %rdi.
+ */
+	.globl	bench_remote_read
+	.type	bench_remote_read, @function
+bench_remote_read:
+1:	xor	%eax, %eax
+	mov	%r13, %rdi
+	mov	%r14, %rsi
+	mov	$1, %edx
+	syscall
+	cmp	$1, %rax
+	jne	2f
+	dec	%r12
+	jnz	1b
+2:	mov	$60, %eax
+	mov	%r12, %rdi
+	syscall
+	ud2
+	.size	bench_remote_read, . - bench_remote_read
+
+/* long bench_read_local(long n, long fd, void *buf): the same, natively. */
+	.globl	bench_read_local
+	.type	bench_read_local, @function
+bench_read_local:
+	push	%r12
+	push	%r13
+	push	%r14
+	mov	%rdi, %r12
+	mov	%rsi, %r13
+	mov	%rdx, %r14
+1:	xor	%eax, %eax
+	mov	%r13, %rdi
+	mov	%r14, %rsi
+	mov	$1, %edx
+	syscall
+	cmp	$1, %rax
+	jne	2f
+	dec	%r12
+	jnz	1b
+2:	mov	%r12, %rax
+	pop	%r14
+	pop	%r13
+	pop	%r12
+	ret
+	.size	bench_read_local, . - bench_read_local
