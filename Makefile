@@ -7,6 +7,10 @@
 #   make module   build the module per kernel (W=1; any warning fails)
 #   make fetch    cache the kernel images, install the headers
 #   make clean    remove in-tree build junk (the cache is left alone)
+#   make check-debug  build the debug kernel (KASAN, KFENCE, lockdep,
+#                 kmemleak; tests/debug-kernel) once, then boot it and run
+#                 every suite, vmexec-stress and vmexec-fuzz for longer
+#                 (DEBUG_STRESS_TIME, DEBUG_FUZZ_TIME, DEBUG_BOOT_TIMEOUT)
 #   make bench    boot each kernel, run bench/ in the guest, print one table
 #                 per kernel, write bench/results/RELEASE.{md,csv}
 #                 (BENCH_TIMEOUT=2400 s per boot; bench/README.md)
@@ -85,6 +89,20 @@ module:
 
 fetch:
 	+@$(HARNESS_ENV) bash $(HARNESS)/run.sh fetch $(KERNELS)
+
+# The debug kernel is compiled (only when tests/debug-kernel/config or the
+# linux-source-6.12 version changed) before run.sh takes the qemu lock.
+DEBUG_BOOT_TIMEOUT ?= 3600
+DEBUG_STRESS_TIME ?= 120
+DEBUG_FUZZ_TIME ?= 90
+.PHONY: check-debug debug-kernel
+debug-kernel: deps
+	+@$(HARNESS_ENV) bash $(CURDIR)/tests/debug-kernel/build.sh build
+
+check-debug: debug-kernel
+	+@$(HARNESS_ENV) BOOT_TIMEOUT='$(DEBUG_BOOT_TIMEOUT)' MODULE_FROM=kbuild \
+		VMEXEC_STRESS_TIME='$(DEBUG_STRESS_TIME)' VMEXEC_FUZZ_TIME='$(DEBUG_FUZZ_TIME)' \
+		bash $(HARNESS)/run.sh check debug
 
 BENCH_TIMEOUT ?= 2400
 .PHONY: bench

@@ -44,6 +44,9 @@ rm -f -- "$console" "$tokfile" "$summary"
 test_timeout=$((BOOT_TIMEOUT > 180 ? BOOT_TIMEOUT - 90 : BOOT_TIMEOUT / 2))
 append="console=ttyS0 panic=-1 panic_on_warn=1 oops=panic"
 append+=" vmexec_harness.mode=$mode vmexec_harness.test_timeout=$test_timeout"
+# Run time of vmexec-stress and vmexec-fuzz (their defaults if unset).
+[ -z "${VMEXEC_STRESS_TIME:-}" ] || append+=" vmexec_harness.stress_time=$VMEXEC_STRESS_TIME"
+[ -z "${VMEXEC_FUZZ_TIME:-}" ] || append+=" vmexec_harness.fuzz_time=$VMEXEC_FUZZ_TIME"
 if [ "$mode" = bench ]; then
 	# Optional, for debugging the benchmark: a subset of sections, fewer ops.
 	[ -z "${BENCH_SECTIONS:-}" ] || append+=" vmexec_harness.bench_sections=$BENCH_SECTIONS"
@@ -98,6 +101,8 @@ fi
 
 grep -E '^[0-9]+%: Checks: [0-9]+, Failures: [0-9]+, Errors: [0-9]+' "$console" |
 	sed "s/^/$rel: /" >"$summary" || true
+grep -E '^(vmexec-(stress|fuzz): (PASS|FAIL)|vmexec-init: kmemleak: )' "$console" |
+	sed "s/^/$rel: /" >>"$summary" || true
 
 if [ -n "$fail" ]; then
 	log "$rel: FAIL ($mode, ${elapsed} s): $fail (console: $console)"

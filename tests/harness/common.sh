@@ -53,7 +53,17 @@ vmlinuz_path() { printf '%s/vmlinuz-%s\n' "$(kernel_dir "$1")" "$1"; }
 build_dir() { printf '%s/build/%s\n' "$VMEXEC_CACHE" "$1"; }
 ko_path() { printf '%s/module/%s.ko\n' "$(build_dir "$1")" "$MODULE_NAME"; }
 initrd_path() { printf '%s/initrd.gz\n' "$(build_dir "$1")"; }
-kbuild_dir() { printf '/lib/modules/%s/build\n' "$1"; }
+# A kernel the harness built itself (the debug kernel) has its kbuild tree
+# linked at kernels/RELEASE/build; stock kernels use the installed headers.
+kbuild_dir() {
+	if [ -e "$(kernel_dir "$1")/build/Makefile" ]; then
+		printf '%s/build\n' "$(kernel_dir "$1")"
+	else
+		printf '/lib/modules/%s/build\n' "$1"
+	fi
+}
+# The debug kernel (series "debug"): releases ending in -vmexec-debug.
+is_debug_release() { case "$1" in *-vmexec-debug) return 0 ;; esac; return 1; }
 
 need_cmd() {
 	local c

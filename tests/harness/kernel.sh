@@ -1,15 +1,20 @@
 #!/bin/bash
 # Pick and fetch the Debian stock kernels the guests boot.
 #
-#   kernel.sh release SERIES   print the newest release apt offers (6.1 or 6.12)
+#   kernel.sh release SERIES   print the newest release apt offers (6.1 or 6.12),
+#                              or the debug kernel's release (series debug)
 #   kernel.sh image RELEASE    make sure the cache holds vmlinuz-RELEASE
 #   kernel.sh headers RELEASE  make sure /lib/modules/RELEASE/build exists
 #
 # The image package is downloaded and extracted into $VMEXEC_CACHE, never
-# installed. Headers are installed with apt-get (needs root).
+# installed. Headers are installed with apt-get (needs root). The debug
+# kernel (series "debug") is built from linux-source-6.12 instead, by
+# tests/debug-kernel/build.sh, which also provides its kbuild tree.
 set -euo pipefail
 # shellcheck source=tests/harness/common.sh
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+
+DEBUG_KERNEL_SH=$REPO_DIR/tests/debug-kernel/build.sh
 
 image_regex() {
 	case "$1" in
@@ -34,6 +39,10 @@ newest_image_pkg() {
 
 cmd_release() {
 	local series=$1 re pkg rel
+	if [ "$series" = debug ]; then
+		bash "$DEBUG_KERNEL_SH" release
+		return
+	fi
 	need_cmd apt-cache
 	re=$(image_regex "$series")
 	pkg=$(newest_image_pkg "$re")
@@ -45,6 +54,10 @@ cmd_release() {
 
 cmd_image() {
 	local rel=$1 dir vmlinuz deb
+	if is_debug_release "$rel"; then
+		bash "$DEBUG_KERNEL_SH" build
+		return
+	fi
 	dir=$(kernel_dir "$rel")
 	vmlinuz=$(vmlinuz_path "$rel")
 	if [ -s "$vmlinuz" ]; then
@@ -71,6 +84,10 @@ cmd_image() {
 
 cmd_headers() {
 	local rel=$1 kb
+	if is_debug_release "$rel"; then
+		[ -e "$(kbuild_dir "$rel")/Makefile" ] || bash "$DEBUG_KERNEL_SH" build
+		return
+	fi
 	kb=$(kbuild_dir "$rel")
 	if [ -e "$kb/Makefile" ]; then
 		log "$rel: headers present ($kb)"
