@@ -34,7 +34,8 @@
 #                         apt offers is picked at run time
 #   VMEXEC_CACHE=~/.cache/vmexec   kernels, out-of-tree builds, initramfs, logs
 #   MODULE_SRC=module UAPI_SRC=uapi TESTS_SRC=tests   sources
-#   TESTS_O=$(VMEXEC_CACHE)/tests  where tests/Makefile builds the programs
+#   TESTS_O=$(VMEXEC_CACHE)/tests-TAG  where tests/Makefile builds the programs
+#                         (TAG: a hash of this tree's path)
 #   ACCEL=tcg             kvm only as an explicit opt-in
 #   BOOT_TIMEOUT=600      seconds per guest boot
 #   KERNEL_APPEND=        extra kernel command line
@@ -52,7 +53,8 @@ VMEXEC_CACHE ?= $(if $(HOME),$(HOME),/var/tmp)/.cache/vmexec
 MODULE_SRC ?= $(CURDIR)/module
 UAPI_SRC ?= $(CURDIR)/uapi
 TESTS_SRC ?= $(CURDIR)/tests
-TESTS_O ?= $(VMEXEC_CACHE)/tests
+# One build directory per source tree: dependency files name absolute paths.
+TESTS_O ?= $(VMEXEC_CACHE)/tests-$(shell printf '%s' '$(CURDIR)' | md5sum | cut -c1-8)
 ACCEL ?= tcg
 BOOT_TIMEOUT ?= 600
 KERNEL_APPEND ?=

@@ -9,16 +9,23 @@
  * check and the mm it returns. The binding then keeps only an mm_count
  * reference: the target's memory is freed when the target is done with it,
  * and work in it first takes an mm_users reference with mmget_not_zero().
+ *
+ * mm_users alone does not say the target still lives: a thread of ours in
+ * guest mode holds its own. So the binding also keeps the target's struct
+ * pid, and ends for good once no thread of that process uses the mm (it
+ * exited, or exec'd into another one).
  */
 #include <linux/file.h>
 #include <linux/pid.h>
 #include <linux/ptrace.h>
+#include <linux/rcupdate.h>
 #include <linux/sched/mm.h>
+#include <linux/sched/signal.h>
 #include <linux/sched/task.h>
 #include <linux/vmexec.h>
 #include "vmexec.h"
 
-static struct mm_struct *vmexec_pidfd_mm(int pidfd)
+static struct mm_struct *vmexec_pidfd_mm(int pidfd, struct pid **pidp)
 {
 	struct task_struct *task;
 	struct mm_struct *mm;
@@ -33,16 +40,22 @@ static struct mm_struct *vmexec_pidfd_mm(int pidfd)
 		fput(file);
 		return ERR_PTR(-EINVAL);
 	}
-	task = get_pid_task(pid, PIDTYPE_PID);
+	pid = get_pid(pid);
 	fput(file);
-	if (!task)
+	task = get_pid_task(pid, PIDTYPE_PID);
+	if (!task) {
+		put_pid(pid);
 		return ERR_PTR(-ESRCH);
+	}
 
 	/* NULL for kernel threads and tasks past exit_mm(). */
 	mm = vmexec_k_mm_access(task, PTRACE_MODE_ATTACH_REALCREDS);
 	put_task_struct(task);
-	if (!mm)
-		return ERR_PTR(-ESRCH);
+	if (IS_ERR_OR_NULL(mm)) {
+		put_pid(pid);
+		return mm ? mm : ERR_PTR(-ESRCH);
+	}
+	*pidp = pid;
 	return mm;
 }
 
@@ -50,6 +63,7 @@ long vmexec_ioctl_bind(struct vmexec_file *vf, void __user *uarg)
 {
 	struct vmexec_bind args;
 	struct mm_struct *mm;
+	struct pid *pid;
 	int err;
 
 	err = vmexec_copy_args(&args, sizeof(args), uarg);
@@ -60,29 +74,60 @@ long vmexec_ioctl_bind(struct vmexec_file *vf, void __user *uarg)
 	if (READ_ONCE(vf->mm))
 		return -EBUSY;
 
-	mm = vmexec_pidfd_mm(args.pidfd);
+	mm = vmexec_pidfd_mm(args.pidfd, &pid);
 	if (IS_ERR(mm))
 		return PTR_ERR(mm);
 
 	mmgrab(mm);
 	mmput(mm);
-	if (cmpxchg(&vf->mm, NULL, mm)) {
+	spin_lock(&vf->bind_lock);
+	if (vf->mm) {
+		spin_unlock(&vf->bind_lock);
 		mmdrop(mm);
+		put_pid(pid);
 		return -EBUSY;
 	}
+	vf->pid = pid;
+	/* Readers that see mm see pid. */
+	smp_store_release(&vf->mm, mm);
+	spin_unlock(&vf->bind_lock);
 	return 0;
+}
+
+/* Whether a thread of the bound process still has mm as its own. */
+static bool vmexec_target_uses(struct pid *pid, struct mm_struct *mm)
+{
+	struct task_struct *task, *t;
+	bool ret = false;
+
+	rcu_read_lock();
+	task = pid_task(pid, PIDTYPE_PID);
+	if (task) {
+		for_each_thread(task, t) {
+			if (READ_ONCE(t->mm) == mm) {
+				ret = true;
+				break;
+			}
+		}
+	}
+	rcu_read_unlock();
+	return ret;
 }
 
 /* An mm_users reference on the bound mm, or an ERR_PTR. */
 struct mm_struct *vmexec_get_bound_mm(struct vmexec_file *vf)
 {
-	/* Pairs with the cmpxchg() in vmexec_ioctl_bind(). */
+	/* Pairs with the smp_store_release() in vmexec_ioctl_bind(). */
 	struct mm_struct *mm = smp_load_acquire(&vf->mm);
 
 	if (!mm)
 		return ERR_PTR(-EINVAL);
 	if (!mmget_not_zero(mm))
 		return ERR_PTR(-ESRCH);
+	if (!vmexec_target_uses(vf->pid, mm)) {
+		mmput(mm);
+		return ERR_PTR(-ESRCH);
+	}
 	return mm;
 }
 
@@ -90,5 +135,7 @@ void vmexec_unbind(struct vmexec_file *vf)
 {
 	if (vf->mm)
 		mmdrop(vf->mm);
+	put_pid(vf->pid);
 	vf->mm = NULL;
+	vf->pid = NULL;
 }

@@ -14,6 +14,8 @@
  *
  * Both handlers put the caller back exactly as it entered the RUN ioctl, with
  * 0 as the ioctl's result, and write the exit into its struct vmexec_run.
+ * Signals of the run's sigmask pending at either exit are taken off the
+ * thread before it returns to the caller's code (held_signals.c).
  */
 #include <linux/file.h>
 #include <linux/sched/mm.h>
@@ -209,50 +211,11 @@ bool vmexec_guest_syscall(struct pt_regs *regs)
 	regs->ax = regs->orig_ax;
 
 	vmexec_guest_leave(g, regs);
+	/* Signals of the sigmask that beat the syscall: the next RUN's. */
+	vmexec_hold_pending_signals(g->vf, g->sigmask);
 	vmexec_guest_report(g, regs);
 	/* Skip the syscall; the exit work reports the RUN ioctl's return. */
 	return true;
-}
-
-static bool vmexec_is_fault_signal(int signo)
-{
-	return signo == SIGSEGV || signo == SIGBUS || signo == SIGILL ||
-	       signo == SIGFPE || signo == SIGTRAP;
-}
-
-/* Dequeue a signal the caller asked for, if one is pending and not blocked. */
-static void vmexec_take_signal(struct vmexec_guest *g)
-{
-	struct task_struct *tsk = current;
-	/* Only exec changes a thread's sighand, and not while it is here. */
-	struct sighand_struct *sighand = rcu_dereference_protected(tsk->sighand, true);
-	kernel_siginfo_t info;
-	enum pid_type type;
-	sigset_t mask;
-	int signo = 0;
-
-	spin_lock_irq(&sighand->siglock);
-	if (!fatal_signal_pending(tsk)) {
-		mask.sig[0] = ~(g->sigmask & ~tsk->blocked.sig[0]);
-		signo = vmexec_dequeue_signal(&mask, &info, &type);
-	}
-	spin_unlock_irq(&sighand->siglock);
-
-	memset(&g->exit, 0, sizeof(g->exit));
-	if (signo <= 0) {
-		g->exit_reason = VMEXEC_EXIT_INTERRUPTED;
-		return;
-	}
-	g->exit_reason = VMEXEC_EXIT_SIGNAL;
-	g->exit.signal.signo = signo;
-	g->exit.signal.code = info.si_code;
-	BUILD_BUG_ON(sizeof(info) > sizeof(g->exit.signal.siginfo));
-	memcpy(g->exit.signal.siginfo, &info, sizeof(info));
-	if (vmexec_is_fault_signal(signo) && info.si_code > 0) {
-		g->exit.signal.addr = (unsigned long)info.si_addr;
-		g->exit.signal.trap_nr = tsk->thread.trap_nr;
-		g->exit.signal.error_code = tsk->thread.error_code;
-	}
 }
 
 /* Replaces arch_do_signal_or_restart() for a thread in guest mode. */
@@ -261,10 +224,16 @@ void vmexec_guest_signal(struct pt_regs *regs)
 	struct vmexec_guest *g = vmexec_current_guest();
 
 	vmexec_guest_leave(g, regs);
-	vmexec_take_signal(g);
+	vmexec_hold_pending_signals(g->vf, g->sigmask);
+	if (vmexec_take_held_signal(g->vf, g->sigmask, &g->exit)) {
+		g->exit_reason = VMEXEC_EXIT_SIGNAL;
+	} else {
+		memset(&g->exit, 0, sizeof(g->exit));
+		g->exit_reason = VMEXEC_EXIT_INTERRUPTED;
+	}
 	vmexec_guest_report(g, regs);
 	/*
-	 * Anything still pending is handled by the next pass of the exit
-	 * loop, by the kernel's own code, on the caller's state.
+	 * Anything still pending is not in the sigmask: the next pass of the
+	 * exit loop delivers it, by the kernel's own code, on the caller's state.
 	 */
 }

@@ -68,6 +68,9 @@ static int vmexec_open(struct inode *inode, struct file *file)
 		return -ENOMEM;
 	spin_lock_init(&vf->pool_lock);
 	INIT_LIST_HEAD(&vf->pool);
+	spin_lock_init(&vf->bind_lock);
+	spin_lock_init(&vf->held_lock);
+	INIT_LIST_HEAD(&vf->held);
 	file->private_data = vf;
 	return 0;
 }
@@ -77,6 +80,7 @@ static int vmexec_release(struct inode *inode, struct file *file)
 	struct vmexec_file *vf = file->private_data;
 
 	vmexec_pool_free(vf);
+	vmexec_held_free(vf);
 	vmexec_unbind(vf);
 	kfree(vf);
 	return 0;

@@ -254,6 +254,10 @@ long vmexec_ioctl_run(struct vmexec_file *vf, struct file *file, void __user *ua
 	err = vmexec_check_caller();
 	if (err)
 		return err;
+	/* Signals held at an earlier exit come before the guest runs again. */
+	err = vmexec_report_held_signal(vf, run.sigmask, uarg);
+	if (err)
+		return err < 0 ? err : 0;
 
 	mm = vmexec_get_bound_mm(vf);
 	if (IS_ERR(mm))

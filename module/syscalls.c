@@ -176,7 +176,7 @@ long vmexec_ioctl_syscalls(struct vmexec_file *vf, void __user *uarg)
 		return err;
 	if ((args.flags & ~VMEXEC_SYSCALLS_FLAGS) || args.reserved)
 		return -EINVAL;
-	/* Pairs with the cmpxchg() in vmexec_ioctl_bind(). */
+	/* Pairs with the smp_store_release() in vmexec_ioctl_bind(). */
 	if (!smp_load_acquire(&vf->mm))
 		return -EINVAL;
 	if (args.count > VMEXEC_SYSCALLS_MAX)

@@ -23,12 +23,18 @@ struct pid;
 struct vmexec_file {
 	/* The bound address space: an mm_count reference, set once by BIND. */
 	struct mm_struct *mm;
+	/* The bound process; the binding ends when none of it uses mm. */
+	struct pid *pid;
+	spinlock_t bind_lock;		/* BIND against BIND */
 	/* Idle guest contexts, kept for the next RUN (FPU state is costly). */
 	spinlock_t pool_lock;
 	struct list_head pool;
 	/* Guest syscalls run in place (VMEXEC_IOC_SET_PASSTHROUGH). */
 	DECLARE_BITMAP(passthrough, VMEXEC_PASSTHROUGH_BITS);
 	atomic64_t stat_passthrough;
+	/* Signals held for the next RUN of a thread (held_signals.c). */
+	spinlock_t held_lock;
+	struct list_head held;
 	atomic64_t stat_exits[VMEXEC_EXIT_INTERRUPTED + 1];
 };
 
@@ -75,8 +81,7 @@ struct vmexec_guest {
 	u32 exit_reason;
 	struct vmexec_regs regs;
 
-	/* As in struct vmexec_run. */
-	typeof_member(struct vmexec_run, exit) exit;
+	union vmexec_exit exit;
 };
 
 /* main.c */
@@ -110,6 +115,13 @@ struct vmexec_guest *vmexec_current_guest(void);
 void vmexec_guest_mark(struct vmexec_guest *g);
 bool vmexec_guest_syscall(struct pt_regs *regs);
 void vmexec_guest_signal(struct pt_regs *regs);
+
+/* held_signals.c */
+void vmexec_hold_pending_signals(struct vmexec_file *vf, u64 sigmask);
+bool vmexec_take_held_signal(struct vmexec_file *vf, u64 sigmask, union vmexec_exit *exit);
+int vmexec_report_held_signal(struct vmexec_file *vf, u64 sigmask,
+			      struct vmexec_run __user *urun);
+void vmexec_held_free(struct vmexec_file *vf);
 
 /* cpu_state.c */
 void vmexec_cpu_enter(struct vmexec_cpu_save *save, const struct vmexec_regs *regs,

@@ -21,6 +21,7 @@
 #include <sys/syscall.h>
 #include <sys/user.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 #include <libvmexec.h>
 #include "helpers.h"
@@ -29,6 +30,8 @@
 #define DATA_ADDR	0x7e1000100000UL
 #define STACK_TOP	0x7e1000210000UL
 #define PAGE		4096UL
+
+static void stub_exec_busybox(int sig);
 
 struct stub {
 	pid_t pid;
@@ -44,6 +47,7 @@ static void stub_start(struct stub *s)
 	s->pid = fork();
 	ck_assert_int_ge(s->pid, 0);
 	if (s->pid == 0) {
+		signal(SIGUSR2, stub_exec_busybox);
 		for (;;)
 			raise(SIGSTOP);
 	}
@@ -819,6 +823,233 @@ START_TEST(test_run_target_exits_while_running)
 }
 END_TEST
 
+/*
+ * movabs $DATA_ADDR,%rbx; incq (%rbx); movabs $0xdead000,%rax; mov (%rax),%rax
+ * Counts its runs in DATA_ADDR and faults once per count.
+ */
+static const unsigned char code_count_fault[] = {
+	0x48, 0xbb, 0x00, 0x00, 0x10, 0x00, 0x10, 0x7e, 0x00, 0x00,
+	0x48, 0xff, 0x03,
+	0x48, 0xb8, 0x00, 0xd0, 0xea, 0x0d, 0x00, 0x00, 0x00, 0x00,
+	0x48, 0x8b, 0x00,
+};
+
+static volatile sig_atomic_t caller_segv;
+static volatile int killer_stop;
+
+static void on_count(int sig)
+{
+	if (sig == SIGSEGV)
+		caller_segv++;
+}
+
+static void *signal_flood(void *p)
+{
+	pid_t tid = *(pid_t *)p;
+	long n = 0;
+
+	while (!killer_stop) {
+		syscall(SYS_tgkill, getpid(), tid, n++ & 1 ? SIGTRAP : SIGUSR1);
+		sched_yield();
+	}
+	return NULL;
+}
+
+/* One RUN; fills in the tallies, returns a reason for failure or NULL. */
+static const char *run_count_one(struct stub *s, struct vmexec_run *run, int *signo,
+				 long *faults)
+{
+	const siginfo_t *si = (const siginfo_t *)run->exit.signal.siginfo;
+
+	if (run_guest(s, run))
+		return "RUN failed";
+	if (run->exit_reason == VMEXEC_EXIT_INTERRUPTED) {
+		*signo = 0;
+		return NULL;
+	}
+	if (run->exit_reason != VMEXEC_EXIT_SIGNAL)
+		return "exit neither a signal nor interrupted";
+	*signo = run->exit.signal.signo;
+	switch (*signo) {
+	case SIGSEGV:
+		if (run->exit.signal.code != SEGV_MAPERR || run->exit.signal.addr != 0xdead000 ||
+		    run->exit.signal.trap_nr != 14 || si->si_addr != (void *)0xdead000)
+			return "fault reported with the wrong details";
+		(*faults)++;
+		run_init(run, CODE_ADDR);
+		break;
+	case SIGTRAP:
+	case SIGUSR1:
+		if (run->exit.signal.code != SI_TKILL || si->si_pid != getpid())
+			return "tgkill signal reported with the wrong details";
+		break;
+	default:
+		return "unexpected signal reported";
+	}
+	run->sigmask = (1ULL << (SIGSEGV - 1)) | (1ULL << (SIGTRAP - 1)) |
+		       (1ULL << (SIGUSR1 - 1));
+	return NULL;
+}
+
+/*
+ * A guest fault while other signals of the sigmask are pending: every one is
+ * reported by a RUN (the fault first, as the kernel delivers it first), none
+ * reaches the caller's handlers.
+ */
+START_TEST(test_run_fault_with_other_signals_pending)
+{
+	struct vmexec_run run;
+	long faults = 0, runs = 0;
+	const char *why = NULL;
+	struct timespec t0, t;
+	uint64_t count;
+	pthread_t th;
+	struct stub s;
+	pid_t tid;
+	int signo;
+
+	stub_start(&s);
+	stub_poke(&s, CODE_ADDR, code_count_fault, sizeof(code_count_fault));
+	signal(SIGSEGV, on_count);
+	signal(SIGTRAP, on_count);
+	signal(SIGUSR1, on_count);
+	tid = gettid();
+	killer_stop = 0;
+	ck_assert_int_eq(pthread_create(&th, NULL, signal_flood, &tid), 0);
+
+	run_init(&run, CODE_ADDR);
+	run.sigmask = (1ULL << (SIGSEGV - 1)) | (1ULL << (SIGTRAP - 1)) |
+		      (1ULL << (SIGUSR1 - 1));
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	do {
+		why = run_count_one(&s, &run, &signo, &faults);
+		runs++;
+		clock_gettime(CLOCK_MONOTONIC, &t);
+	} while (!why && t.tv_sec - t0.tv_sec < 2);
+	killer_stop = 1;
+	pthread_join(th, NULL);
+	/* What is still pending or held back comes out before a fresh fault. */
+	do {
+		if (!why)
+			why = run_count_one(&s, &run, &signo, &faults);
+	} while (!why && signo != SIGSEGV && ++runs < 1000000);
+	if (!why)
+		why = run_count_one(&s, &run, &signo, &faults);
+	ck_assert_msg(!why, "%s (after %ld runs): exit %u signal %d code %d", why, runs,
+		      run.exit_reason, run.exit.signal.signo, run.exit.signal.code);
+	ck_assert_int_eq(signo, SIGSEGV);
+	ck_assert_msg(caller_segv == 0, "%d guest faults reached the caller's handler",
+		      (int)caller_segv);
+	stub_peek(&s, DATA_ADDR, &count, sizeof(count));
+	ck_assert_msg(count == (uint64_t)faults, "guest ran %llu times, %ld faults reported",
+		      (unsigned long long)count, faults);
+	stub_stop(&s);
+}
+END_TEST
+
+struct spinner {
+	struct stub *s;
+	pid_t tid;
+	volatile int in_guest;
+	int ret;
+	struct vmexec_run run;
+};
+
+/* One round trip (so the thread is known to be in), then spin until SIGUSR1. */
+static void *spin_until_usr1(void *p)
+{
+	struct spinner *sp = p;
+
+	sp->tid = gettid();
+	run_init(&sp->run, CODE_ADDR + 0x100);
+	sp->ret = run_guest(sp->s, &sp->run);
+	if (sp->ret || sp->run.exit_reason != VMEXEC_EXIT_SYSCALL)
+		return NULL;
+	sp->in_guest = 1;
+	run_init(&sp->run, CODE_ADDR);
+	sp->run.sigmask = 1ULL << (SIGUSR1 - 1);
+	sp->ret = run_guest(sp->s, &sp->run);
+	return NULL;
+}
+
+static void stub_exec_busybox(int sig)
+{
+	(void)sig;
+	execl("/bin/busybox", "sleep", "100", (char *)NULL);
+}
+
+static int wait_exe(pid_t pid, const char *want)
+{
+	char path[64], exe[64];
+	ssize_t n;
+	int i;
+
+	snprintf(path, sizeof(path), "/proc/%d/exe", pid);
+	for (i = 0; i < WAIT_MS / 10; i++) {
+		n = readlink(path, exe, sizeof(exe) - 1);
+		if (n > 0) {
+			exe[n] = 0;
+			if (!strcmp(exe, want))
+				return 0;
+		}
+		usleep(10000);
+	}
+	return -ETIMEDOUT;
+}
+
+/*
+ * The target gone (killed and reaped, or exec'd) while a sibling thread still
+ * runs a guest in its old address space: later calls fail with ESRCH, the
+ * running guest ends normally.
+ */
+START_TEST(test_run_target_gone_while_sibling_runs)
+{
+	static const unsigned char code_sys1[] = { 0xb8, 0x01, 0, 0, 0, 0x0f, 0x05 };
+	struct vmexec_run run;
+	struct spinner sp;
+	int i, status;
+	struct stub s;
+	pthread_t th;
+	long ret;
+
+	signal(SIGUSR1, on_usr);
+	for (i = 0; i < 2; i++) {
+		stub_start(&s);
+		stub_poke(&s, CODE_ADDR, code_spin, sizeof(code_spin));
+		stub_poke(&s, CODE_ADDR + 0x100, code_sys1, sizeof(code_sys1));
+		memset(&sp, 0, sizeof(sp));
+		sp.s = &s;
+		ck_assert_int_eq(pthread_create(&th, NULL, spin_until_usr1, &sp), 0);
+		while (!sp.in_guest && !sp.ret)
+			usleep(1000);
+		ck_assert_int_eq(sp.ret, 0);
+		usleep(100000);
+		if (i == 0) {
+			kill(s.pid, SIGKILL);
+			ck_assert_int_eq(waitpid(s.pid, &status, 0), s.pid);
+		} else {
+			/* The stub's SIGUSR2 handler execs once it is continued. */
+			kill(s.pid, SIGUSR2);
+			kill(s.pid, SIGCONT);
+			ck_assert_int_eq(wait_exe(s.pid, "/bin/busybox"), 0);
+		}
+		run_init(&run, CODE_ADDR + 0x100);
+		assert_ret(run_guest(&s, &run), -ESRCH);
+		assert_ret(vmexec_syscall(s.fd, &ret, SYS_mmap, 0, PAGE, PROT_READ,
+					  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0), -ESRCH);
+
+		syscall(SYS_tgkill, getpid(), sp.tid, SIGUSR1);
+		pthread_join(th, NULL);
+		assert_ret(sp.ret, 0);
+		ck_assert_uint_eq(sp.run.exit_reason, VMEXEC_EXIT_SIGNAL);
+		ck_assert_int_eq(sp.run.exit.signal.signo, SIGUSR1);
+		ck_assert_uint_eq(sp.run.regs.rip, CODE_ADDR);
+		assert_ret(run_guest(&s, &run), -ESRCH);
+		stub_stop(&s);
+	}
+}
+END_TEST
+
 START_TEST(test_run_module_pinned_while_running)
 {
 	struct stub s;
@@ -1295,6 +1526,8 @@ Suite *suite_run(void)
 	tcase_add_test(tc, test_run_sibling_exit_group);
 	tcase_add_test(tc, test_run_sibling_exec);
 	tcase_add_test(tc, test_run_target_exits_while_running);
+	tcase_add_test(tc, test_run_fault_with_other_signals_pending);
+	tcase_add_test(tc, test_run_target_gone_while_sibling_runs);
 	tcase_add_test(tc, test_run_module_pinned_while_running);
 	tcase_add_test(tc, test_run_sysenter_trapped);
 	tcase_add_test(tc, test_run_refuses_caller_using_sud);

@@ -13,10 +13,12 @@ die() { printf 'vmexec-harness: error: %s\n' "$*" >&2; exit 1; }
 : "${MODULE_SRC:=$REPO_DIR/module}"
 : "${UAPI_SRC:=$REPO_DIR/uapi}"
 : "${TESTS_SRC:=$REPO_DIR/tests}"
-: "${TESTS_O:=$VMEXEC_CACHE/tests}"
+: "${TREE_TAG:=$(printf '%s' "$REPO_DIR" | md5sum | cut -c1-8)}"
+# Build directories per source tree: dependency files name absolute paths.
+: "${TESTS_O:=$VMEXEC_CACHE/tests-$TREE_TAG}"
 # make bench: benchmark sources, their build directory, where tables go.
 : "${BENCH_SRC:=$REPO_DIR/bench}"
-: "${BENCH_O:=$VMEXEC_CACHE/bench}"
+: "${BENCH_O:=$VMEXEC_CACHE/bench-$TREE_TAG}"
 : "${BENCH_RESULTS:=$REPO_DIR/bench/results}"
 : "${ACCEL:=tcg}"
 : "${QEMU_CPU:=max}"

@@ -76,7 +76,7 @@ struct vmexec_run {
 	__u64 xstate;		/* optional XSAVE image of the guest, or 0 */
 	__u32 xstate_size;	/* its size: at least vmexec_xstate_size() */
 	__u32 exit_reason;	/* out: VMEXEC_EXIT_* */
-	union {
+	union vmexec_exit {
 		struct {
 			__u64 nr;
 			__u64 args[6];
