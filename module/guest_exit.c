@@ -84,31 +84,42 @@ static void vmexec_regs_from_pt(struct vmexec_regs *r, const struct pt_regs *pt)
 /*
  * A passed-through call interrupted by a signal is set up to run again when
  * the guest is resumed, as the kernel restarts a syscall when no handler of
- * the thread runs: rip back on the syscall instruction, rax its number.
+ * the thread runs: rip back on the syscall instruction, rax its number. The
+ * kind of restart is reported, for a supervisor that runs a guest handler.
  * (-ERESTART_RESTARTBLOCK state belongs to the caller's thread: -EINTR.)
  */
-static void vmexec_guest_restart(struct vmexec_regs *r, const struct pt_regs *regs)
+static u32 vmexec_guest_restart(struct vmexec_regs *r, const struct pt_regs *regs)
 {
+	u32 kind;
+
 	if ((long)regs->orig_ax < 0)
-		return;
+		return VMEXEC_RESTART_NONE;
 	switch (regs->ax) {
 	case -ERESTARTSYS:
-	case -ERESTARTNOINTR:
+		kind = VMEXEC_RESTART_SYS;
+		break;
 	case -ERESTARTNOHAND:
-		r->rax = regs->orig_ax;
-		r->rip -= 2;
+		kind = VMEXEC_RESTART_NOHAND;
+		break;
+	case -ERESTARTNOINTR:
+		kind = VMEXEC_RESTART_NOINTR;
 		break;
 	case -ERESTART_RESTARTBLOCK:
 		r->rax = -EINTR;
-		break;
+		fallthrough;
+	default:
+		return VMEXEC_RESTART_NONE;
 	}
+	r->rax = regs->orig_ax;
+	r->rip -= 2;
+	return kind;
 }
 
 /* Back to the caller's state, as it entered the RUN ioctl. */
 static void vmexec_guest_leave(struct vmexec_guest *g, struct pt_regs *regs)
 {
 	vmexec_regs_from_pt(&g->regs, regs);
-	vmexec_guest_restart(&g->regs, regs);
+	g->restart = vmexec_guest_restart(&g->regs, regs);
 	if (g->ax_fixup) {
 		/* The task_work will find the thread out of guest mode. */
 		g->regs.rax = g->guest_ax;
@@ -231,6 +242,7 @@ void vmexec_guest_signal(struct pt_regs *regs)
 		memset(&g->exit, 0, sizeof(g->exit));
 		g->exit_reason = VMEXEC_EXIT_INTERRUPTED;
 	}
+	g->exit.signal.restart = g->restart;
 	vmexec_guest_report(g, regs);
 	/*
 	 * Anything still pending is not in the sigmask: the next pass of the

@@ -79,6 +79,7 @@ struct vmexec_guest {
 	u32 xsize;
 	/* Results, copied out at the exit. */
 	u32 exit_reason;
+	u32 restart;			/* VMEXEC_RESTART_* */
 	struct vmexec_regs regs;
 
 	union vmexec_exit exit;

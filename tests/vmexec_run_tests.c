@@ -364,21 +364,29 @@ static void applet_tests(void)
 	APPLET("expr", NULL, "expr", "6", "*", "7");
 	APPLET("test (exit 1)", NULL, "test", "-d", "words.txt");
 	APPLET("bad option (exit 1)", NULL, "ls", "--no-such-option");
-	/* In-place pass-through (VMEXEC_IOC_SET_PASSTHROUGH): same results. */
-	static const char *const pt[] = { "--passthrough", NULL };
-	compare_prog("--passthrough: cat", NULL, pt, busybox,
+	/*
+	 * Pass-through is the default; without it every call exits to the
+	 * tool: same results.
+	 */
+	static const char *const pt[] = { "--no-passthrough", NULL };
+	compare_prog("--no-passthrough: cat", NULL, pt, busybox,
 		     (const char *const[]){ "cat", "words.txt", "bin.dat", NULL });
-	compare_prog("--passthrough: sha256sum", NULL, pt, busybox,
+	compare_prog("--no-passthrough: sha256sum", NULL, pt, busybox,
 		     (const char *const[]){ "sha256sum", "bin.dat", NULL });
-	compare_prog("--passthrough: ls -lR", NULL, pt, busybox,
+	compare_prog("--no-passthrough: ls -lR", NULL, pt, busybox,
 		     (const char *const[]){ "ls", "-lR", "tree", NULL });
-	compare_prog("--passthrough: sort stdin", "words.txt", pt, busybox,
+	compare_prog("--no-passthrough: restart after a handler", NULL, pt, self,
+		     (const char *const[]){ "--guest", "restart", NULL });
+	compare_prog("--no-passthrough: EINTR without SA_RESTART", NULL, pt, self,
+		     (const char *const[]){ "--guest", "eintr", NULL });
+	compare_prog("--no-passthrough: sort stdin", "words.txt", pt, busybox,
 		     (const char *const[]){ "sort", NULL });
 	GUEST("guest: malloc, brk and mmap", "malloc");
 	GUEST("guest: signal frames, FPU state kept", "sigfpu");
 	GUEST("guest: SIGSEGV handler, siglongjmp", "segv-handler");
 	GUEST("guest: blocked signal, sigpending, unblock", "sigmask");
 	GUEST("guest: SA_RESTART read restarted after a handler", "restart");
+	GUEST("guest: read without SA_RESTART fails with EINTR", "eintr");
 	GUEST("guest: no extra descriptors", "fds");
 	if (access(pie_guest, X_OK) == 0) {
 		compare_prog("static-pie guest: malloc", NULL, NULL, pie_guest,
@@ -428,6 +436,12 @@ static void on_alarm_write(int sig)
 	got++;
 	if (write(pipefd[1], "hello", 5) != 5)
 		_exit(7);
+}
+
+static void on_alarm_count(int sig)
+{
+	(void)sig;
+	got++;
 }
 
 static volatile int *volatile bad_ptr;	/* NULL */
@@ -517,6 +531,21 @@ static int guest_main(const char *mode)
 		setitimer(ITIMER_REAL, &it, NULL);
 		n = read(pipefd[0], buf, sizeof(buf));
 		printf("read %zd bytes after %d signal(s)\n", n, got);
+		return 0;
+	}
+	if (!strcmp(mode, "eintr")) {
+		struct itimerval it = { { 0, 0 }, { 0, 200000 } };
+		char buf[16];
+		ssize_t n;
+
+		if (pipe(pipefd))
+			return 2;
+		sa.sa_handler = on_alarm_count;
+		sa.sa_flags = 0;
+		sigaction(SIGALRM, &sa, NULL);
+		setitimer(ITIMER_REAL, &it, NULL);
+		n = read(pipefd[0], buf, sizeof(buf));
+		printf("read %zd (%s) after %d signal(s)\n", n, n < 0 ? strerror(errno) : "ok", got);
 		return 0;
 	}
 	if (!strcmp(mode, "fds")) {

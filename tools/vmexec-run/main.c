@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 #define _GNU_SOURCE
 /*
- * vmexec-run [--trace] [--bind GUEST=HOST]... [--deny SYSCALL]... [--passthrough]
+ * vmexec-run [--trace] [--bind GUEST=HOST]... [--deny SYSCALL]... [--no-passthrough]
  *            [--] PROGRAM [ARGS...]
  *
  * Runs a statically linked x86-64 program with every one of its system
@@ -28,7 +28,7 @@
 
 extern char **environ;
 
-struct vmrun vr = { .vfd = -1, .memfd = -1, .errfd = 2, .stub = -1 };
+struct vmrun vr = { .vfd = -1, .memfd = -1, .errfd = 2, .stub = -1, .passthrough = true };
 
 static void vmsg(const char *fmt, va_list ap)
 {
@@ -103,14 +103,14 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: vmexec-run [--trace] [--bind GUEST=HOST]... [--deny SYSCALL]...\n"
-		"                  [--passthrough] [--] PROGRAM [ARGS...]\n"
+		"                  [--no-passthrough] [--] PROGRAM [ARGS...]\n"
 		"Run a statically linked x86-64 PROGRAM with every system call handled\n"
 		"by vmexec-run through /dev/vmexec (no ptrace).\n"
 		"  -t, --trace            print each system call to stderr, strace style\n"
 		"  -b, --bind GUEST=HOST  the program sees HOST at path GUEST\n"
 		"  -d, --deny SYSCALL     SYSCALL (name or number) fails with EPERM\n"
-		"      --passthrough      let the module run read/write/mmap... in place\n"
-		"                         (if it offers VMEXEC_IOC_SET_PASSTHROUGH; not with --trace)\n");
+		"      --no-passthrough   every call exits to vmexec-run; by default (not with\n"
+		"                         --trace) the module runs read/write/mmap... in place\n");
 }
 
 static int deny_add(const char *name)
@@ -141,8 +141,9 @@ static u64 xgetbv0(void)
  * to the tool. They then skip the descriptor check (fd_guest()): the module
  * keeps vmexec files out of the guest's reach; the other hidden descriptors
  * are the scratch memfd and a copy of stderr. A passed-through call that a
- * signal interrupts is restarted by the module even if the guest's handler
- * has no SA_RESTART. Off with --trace and for denied calls.
+ * signal interrupts comes back set up to restart, with the kind of restart
+ * in exit.signal.restart: sig_deliver() turns it into EINTR where the
+ * kernel would. Off with --trace, --no-passthrough and for denied calls.
  */
 static void passthrough_setup(void)
 {
@@ -173,12 +174,8 @@ static void passthrough_setup(void)
 			pt.bitmap[nr / 64] |= 1ULL << (nr % 64);
 	}
 	if (ioctl(vr.vfd, VMEXEC_IOC_SET_PASSTHROUGH, &pt) < 0)
-		vr_msg("--passthrough: VMEXEC_IOC_SET_PASSTHROUGH: %s (continuing without)",
+		vr_msg("pass-through: VMEXEC_IOC_SET_PASSTHROUGH: %s (continuing without)",
 		       strerror(errno));
-#else
-	if (vr.passthrough)
-		vr_msg("--passthrough: this build's uapi header has no "
-		       "VMEXEC_IOC_SET_PASSTHROUGH (continuing without)");
 #endif
 }
 
@@ -193,6 +190,8 @@ static __attribute__((noreturn)) void run_loop(void)
 			sig_deliver();
 		run->regs.rflags = (run->regs.rflags & 0x240ed7UL) | 0x202;
 		ret = vmexec_run(vr.vfd, run);
+		vr.restart = ret == 0 && run->exit_reason != VMEXEC_EXIT_SYSCALL ?
+			     run->exit.signal.restart : VMEXEC_RESTART_NONE;
 		if (ret < 0) {
 			if (ret == -EINVAL)
 				guest_die(SIGSEGV, "invalid register state (bad rt_sigreturn frame?)");
@@ -234,7 +233,9 @@ int main(int argc, char **argv)
 		if (!strcmp(o, "-t") || !strcmp(o, "--trace")) {
 			vr.trace = true;
 		} else if (!strcmp(o, "--passthrough")) {
-			vr.passthrough = true;
+			vr.passthrough = true;	/* the default; kept for old scripts */
+		} else if (!strcmp(o, "--no-passthrough")) {
+			vr.passthrough = false;
 		} else if (!strcmp(o, "-b") || !strcmp(o, "--bind") ||
 			   !strcmp(o, "-d") || !strcmp(o, "--deny")) {
 			bool bind = o[1] == 'b' || o[2] == 'b';

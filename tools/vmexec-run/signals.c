@@ -302,6 +302,13 @@ static int setup_frame(int sig, const siginfo_t *info)
 	f.uc.uc_stack.ss_sp = vr.ss_sp;
 	f.uc.uc_stack.ss_size = vr.ss_size;
 	f.uc.uc_stack.ss_flags = !vr.ss_size ? SS_DISABLE : on_sig_stack(r->rsp) ? SS_ONSTACK : 0;
+	/* An interrupted passed-through call, as the kernel's handle_signal() does it. */
+	if (vr.restart == VMEXEC_RESTART_NOHAND ||
+	    (vr.restart == VMEXEC_RESTART_SYS && !(ka->flags & G_SA_RESTART))) {
+		r->rax = (u64)-EINTR;
+		r->rip += 2;
+	}
+	vr.restart = VMEXEC_RESTART_NONE;
 	put_sigcontext(&f.uc.uc_mcontext, r);
 	if (vr.run.exit_reason == VMEXEC_EXIT_SIGNAL && vr.run.exit.signal.signo == sig) {
 		f.uc.uc_mcontext.trapno = vr.run.exit.signal.trap_nr;

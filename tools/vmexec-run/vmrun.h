@@ -100,6 +100,7 @@ struct vmrun {
 	/* Options. */
 	bool trace;
 	bool passthrough;
+	u32 restart;		/* exit.signal.restart of the last exit */
 	u64 deny[8];		/* bit per syscall number 0..511 */
 	struct bind_entry *binds;
 	int nbinds;

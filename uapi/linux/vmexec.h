@@ -67,6 +67,19 @@ struct vmexec_regs {
 #define VMEXEC_ABI_INT80	1	/* int $0x80 */
 #define VMEXEC_ABI_SYSCALL32	2	/* sysenter, or syscall in 32-bit mode */
 
+/*
+ * vmexec_run.exit.signal.restart, for VMEXEC_EXIT_SIGNAL and
+ * VMEXEC_EXIT_INTERRUPTED: the guest was in a passed-through system call
+ * that the signal interrupted. regs are set to restart it (rip on the
+ * syscall instruction, rax its number); a supervisor that runs a guest
+ * handler for the signal turns that into -EINTR (rax = -EINTR, rip += 2)
+ * where the kernel would:
+ */
+#define VMEXEC_RESTART_NONE	0	/* not in a passed-through call */
+#define VMEXEC_RESTART_SYS	1	/* -EINTR if the handler lacks SA_RESTART */
+#define VMEXEC_RESTART_NOHAND	2	/* -EINTR if any handler runs */
+#define VMEXEC_RESTART_NOINTR	3	/* always restarted */
+
 /* VMEXEC_IOC_RUN: run guest code in the bound address space until an exit. */
 struct vmexec_run {
 	__u32 size;		/* sizeof(struct vmexec_run) */
@@ -85,7 +98,8 @@ struct vmexec_run {
 		} syscall;
 		struct {
 			__s32 signo, code;
-			__u32 trap_nr, reserved;
+			__u32 trap_nr;
+			__u32 restart;	/* VMEXEC_RESTART_* */
 			__u64 addr, error_code;	/* faults: address, hardware error code */
 			__u8 siginfo[128];	/* the siginfo_t as dequeued */
 		} signal;
