@@ -1447,7 +1447,8 @@ END_TEST
 /*
  * A blocking passed-through read interrupted by a signal: the run ends
  * (INTERRUPTED, the signal goes to our handler) with the guest set up to
- * restart the call, and resuming completes it once data is there.
+ * restart the call and the kind of restart reported, and resuming completes
+ * it once data is there.
  */
 START_TEST(test_passthrough_blocking_read_restarts)
 {
@@ -1476,6 +1477,9 @@ START_TEST(test_passthrough_blocking_read_restarts)
 			_exit(10);
 		if (!got_usr1 || run.regs.rip != sc_addr || run.regs.rax != 0)
 			_exit(11);
+		/* pipe_read() said -ERESTARTSYS. */
+		if (run.exit.signal.restart != VMEXEC_RESTART_SYS)
+			_exit(12);
 		/* Tell the parent, which then fills the pipe. */
 		kill(getppid(), SIGUSR2);
 		if (run_guest(&s, &run) || run.exit_reason != VMEXEC_EXIT_SYSCALL ||

@@ -9,7 +9,7 @@
  * lowest free number exactly as it would for the program. The guest inherits
  * what the tool inherited (as across execve).
  *
- * The tool's own descriptors (the vmexec file, the scratch memfd, its copy
+ * The tool's own descriptors (the vmexec file and its copy
  * of stderr) are moved above fd_limit, which the guest sees as its
  * RLIMIT_NOFILE. Every descriptor argument is checked: a number at or above
  * fd_limit is EBADF for the guest, exactly as an unused one; a new

@@ -7,7 +7,8 @@
  *
  * The stub is a fork of the tool that moves to its own process group (so
  * terminal signals never reach it), ignores every signal, asks for SIGKILL
- * when the tool dies, closes all its descriptors and stops itself for ever.
+ * when the tool dies, closes all its descriptors but the tool's copy of
+ * stderr and stops itself for ever.
  * Once it is stopped, one SYSCALLS batch unmaps its whole user address range
  * (its copy of the tool, its stack, its vDSO), maps a span for the ELF's
  * PT_LOAD segments, pread()s them from the ELF into place, sets each
@@ -87,8 +88,14 @@ static void stub_main(pid_t parent)
 	for (s = 1; s <= NSIG_G; s++)
 		if (s != SIGKILL && s != SIGSTOP)
 			signal(s, SIG_IGN);
-	/* No descriptor of ours may outlive the tool's use of it (pipes' EOF). */
-	syscall(SYS_close_range, 0, ~0U, 0);
+	/*
+	 * No descriptor of ours may outlive the tool's use of it (pipes' EOF),
+	 * except the copy of stderr: with pass-through the tool keeps it here,
+	 * out of the guest's reach, and fetches it for a report (main.c).
+	 */
+	if (vr.errfd > 0)
+		syscall(SYS_close_range, 0, vr.errfd - 1, 0);
+	syscall(SYS_close_range, vr.errfd >= 0 ? vr.errfd + 1 : 0, ~0U, 0);
 	for (;;)
 		raise(SIGSTOP);
 }

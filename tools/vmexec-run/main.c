@@ -28,19 +28,59 @@
 
 extern char **environ;
 
-struct vmrun vr = { .vfd = -1, .memfd = -1, .errfd = 2, .stub = -1, .passthrough = true };
+struct vmrun vr = { .vfd = -1, .errfd = 2, .stub = -1, .passthrough = true };
+
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open	434
+#endif
+#ifndef SYS_pidfd_getfd
+#define SYS_pidfd_getfd	438
+#endif
+
+/*
+ * With pass-through the guest's calls skip the descriptor check, so the
+ * tool's copy of stderr is not kept in the shared descriptor table: the
+ * stub holds it (same number), and a report fetches it for the moment.
+ */
+static int errfd_in_stub = -1;
+
+static void errfd_to_stub(void)
+{
+	if (vr.errfd < 0 || vr.stub <= 0)
+		return;
+	errfd_in_stub = vr.errfd;
+	close(vr.errfd);
+	vr.errfd = -1;
+}
+
+static int errfd_get(void)
+{
+	int pidfd, fd;
+
+	if (vr.errfd >= 0 || errfd_in_stub < 0 || vr.stub <= 0)
+		return vr.errfd;
+	pidfd = syscall(SYS_pidfd_open, vr.stub, 0);
+	if (pidfd < 0)
+		return -1;
+	fd = syscall(SYS_pidfd_getfd, pidfd, errfd_in_stub, 0);
+	close(pidfd);
+	return fd;
+}
 
 static void vmsg(const char *fmt, va_list ap)
 {
 	char buf[1024];
-	int n = snprintf(buf, sizeof(buf), "vmexec-run: ");
+	int n = snprintf(buf, sizeof(buf), "vmexec-run: "), fd;
 
 	n += vsnprintf(buf + n, sizeof(buf) - n - 1, fmt, ap);
 	if (n > (int)sizeof(buf) - 2)
 		n = sizeof(buf) - 2;
 	buf[n++] = '\n';
-	if (vr.errfd >= 0 && write(vr.errfd, buf, n) < 0)
-		return;
+	fd = errfd_get();
+	if (fd >= 0 && write(fd, buf, n) < 0)
+		n = 0;
+	if (fd >= 0 && fd != vr.errfd)
+		close(fd);
 }
 
 void vr_msg(const char *fmt, ...)
@@ -139,8 +179,9 @@ static u64 xgetbv0(void)
  * only move data between a guest descriptor and guest memory, or only change
  * guest memory (and, without --bind, stat and access by path), stop exiting
  * to the tool. They then skip the descriptor check (fd_guest()): the module
- * keeps vmexec files out of the guest's reach; the other hidden descriptors
- * are the scratch memfd and a copy of stderr. A passed-through call that a
+ * keeps vmexec files out of the guest's reach; the tool's copy of stderr
+ * moves to the stub (errfd_to_stub()), and guest memory is copied without
+ * descriptors (mem.c). A passed-through call that a
  * signal interrupts comes back set up to restart, with the kind of restart
  * in exit.signal.restart: sig_deliver() turns it into EINTR where the
  * kernel would. Off with --trace, --no-passthrough and for denied calls.
@@ -176,6 +217,8 @@ static void passthrough_setup(void)
 	if (ioctl(vr.vfd, VMEXEC_IOC_SET_PASSTHROUGH, &pt) < 0)
 		vr_msg("pass-through: VMEXEC_IOC_SET_PASSTHROUGH: %s (continuing without)",
 		       strerror(errno));
+	else
+		errfd_to_stub();
 #endif
 }
 
@@ -280,9 +323,6 @@ int main(int argc, char **argv)
 	}
 	fd = fcntl(2, F_DUPFD_CLOEXEC, vr.fd_limit);
 	vr.errfd = fd;	/* -1 if stderr is closed: then the tool stays silent */
-	ret = mem_setup();
-	if (ret < 0)
-		vr_fatal(EXIT_TOOL_ERROR, "scratch memory: %s", strerror(-ret));
 	vr.xstate_size = vmexec_xstate_size();
 	if (vr.xstate_size < 0)
 		vr_fatal(EXIT_TOOL_ERROR, "XSAVE: %s", strerror(-vr.xstate_size));

@@ -1,39 +1,24 @@
 // SPDX-License-Identifier: GPL-2.0
 #define _GNU_SOURCE
 /*
- * Guest memory, reached only through VMEXEC_IOC_SYSCALLS.
+ * Guest memory.
  *
- * A memfd is mapped in the tool (vr.scratch) and stays a hidden descriptor.
- * Reading guest memory is one SYSCALLS pwrite64(memfd, guest_addr, n, 0)
- * followed by a plain load from the tool's mapping; writing it is a store
- * into the mapping and one SYSCALLS pread64(memfd, guest_addr, n, 0). The
- * guest's address space holds nothing of the tool's.
+ * The tool's own loads and stores (paths, stat buffers, signal frames, the
+ * initial stack) use process_vm_readv/writev on the stub: no descriptor is
+ * involved, so the guest's descriptor space holds nothing of the tool's
+ * memory traffic that pass-through could reach, and a copy costs no
+ * address-space switch. It needs the same ptrace-attach right over the stub
+ * as VMEXEC_IOC_BIND, which the tool already has. Calls that move data
+ * between the guest's descriptors and its memory go through
+ * VMEXEC_IOC_SYSCALLS (gsys). The guest's address space holds nothing of
+ * the tool's.
  */
 #include <errno.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <unistd.h>
 #include "vmrun.h"
-
-#define SCRATCH_SIZE	(1UL << 20)
-
-int mem_setup(void)
-{
-	int fd;
-
-	fd = memfd_create("vmexec-run-scratch", MFD_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (ftruncate(fd, SCRATCH_SIZE) < 0)
-		return -errno;
-	vr.scratch = mmap(NULL, SCRATCH_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	if (vr.scratch == MAP_FAILED)
-		return -errno;
-	vr.scratch_size = SCRATCH_SIZE;
-	vr.memfd = fd_hide(fd);
-	return vr.memfd < 0 ? vr.memfd : 0;
-}
 
 /* One call in the guest's address space; the ioctl's own failure is fatal. */
 long gsys(long nr, u64 a0, u64 a1, u64 a2, u64 a3, u64 a4, u64 a5)
@@ -62,23 +47,16 @@ int gsys_batch(struct vmexec_syscall *calls, unsigned int n)
 /* Up to len bytes from guest memory; returns how many were readable. */
 long mem_read_partial(u64 addr, void *buf, size_t len)
 {
-	size_t done = 0;
+	struct iovec local = { buf, len };
+	struct iovec remote = { (void *)(uintptr_t)addr, len };
+	ssize_t r;
 
-	while (done < len) {
-		size_t n = len - done;
-		long r;
-
-		if (n > vr.scratch_size)
-			n = vr.scratch_size;
-		r = gsys(SYS_pwrite64, vr.memfd, addr + done, n, 0, 0, 0);
-		if (r <= 0)
-			return done ? (long)done : (r ? r : -EFAULT);
-		memcpy((char *)buf + done, vr.scratch, r);
-		done += r;
-		if ((size_t)r < n)
-			break;
-	}
-	return done;
+	if (!len)
+		return 0;
+	r = process_vm_readv(vr.stub, &local, 1, &remote, 1, 0);
+	if (r < 0)
+		return errno == ESRCH ? -ESRCH : -EFAULT;
+	return r ? r : -EFAULT;
 }
 
 int mem_read(u64 addr, void *buf, size_t len)
@@ -93,21 +71,13 @@ int mem_read(u64 addr, void *buf, size_t len)
 
 int mem_write(u64 addr, const void *buf, size_t len)
 {
-	size_t done = 0;
+	struct iovec local = { (void *)buf, len };
+	struct iovec remote = { (void *)(uintptr_t)addr, len };
 
-	while (done < len) {
-		size_t n = len - done;
-		long r;
-
-		if (n > vr.scratch_size)
-			n = vr.scratch_size;
-		memcpy(vr.scratch, (const char *)buf + done, n);
-		r = gsys(SYS_pread64, vr.memfd, addr + done, n, 0, 0, 0);
-		if (r != (long)n)
-			return -EFAULT;
-		done += n;
-	}
-	return 0;
+	if (!len)
+		return 0;
+	return process_vm_writev(vr.stub, &local, 1, &remote, 1, 0) == (ssize_t)len ?
+	       0 : -EFAULT;
 }
 
 /*

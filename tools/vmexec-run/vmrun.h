@@ -67,10 +67,7 @@ struct bind_entry {
 struct vmrun {
 	/* Hidden descriptors (fdspace.c): never reachable by the guest. */
 	int vfd;		/* /dev/vmexec, bound to the stub */
-	int memfd;		/* scratch for copies to and from guest memory */
 	int errfd;		/* the tool's stderr, for --trace and reports */
-	unsigned char *scratch;	/* memfd mapped in the tool */
-	size_t scratch_size;
 	int fd_limit;		/* guest descriptors are 0 .. fd_limit-1 */
 
 	pid_t stub;		/* the process whose address space the guest uses */
@@ -123,7 +120,6 @@ void cleanup_stub(void);
 int load_program(const char *path, char *const argv[], char *const envp[]);
 
 /* mem.c */
-int mem_setup(void);
 long gsys(long nr, u64 a0, u64 a1, u64 a2, u64 a3, u64 a4, u64 a5);
 int gsys_batch(struct vmexec_syscall *calls, unsigned int n);
 int mem_read(u64 addr, void *buf, size_t len);
