@@ -1,17 +1,23 @@
 #!/bin/bash
-# report.sh CSV RELEASE OUTDIR: the table of one make bench boot.
+# report.sh CSV RELEASE OUTDIR [VRCSV]: the tables of one make bench boot.
 #
-# Reads the CSV vmexec-bench wrote in the guest, writes OUTDIR/RELEASE.csv
-# (the same rows, with the host's meta lines added) and OUTDIR/RELEASE.md
-# (header + table + the issue's targets), and prints the markdown.
+# Reads the CSV vmexec-bench wrote in the guest (sections a-f; CSV may be ""
+# when only g ran) and the CSV of vmexec-run-bench (section g, the
+# vmexec-run workload of issue 6; VRCSV, optional), writes
+# OUTDIR/RELEASE.csv (the host's meta lines, then the vmexec-bench rows under
+# their "section,id,..." header, then the vmexec-run rows under their
+# "workload,runner,..." header) and OUTDIR/RELEASE.md (header + tables + the
+# issues' targets), and prints the markdown.
 # Environment (set by tests/harness/bench.sh): BENCH_COMMAND, QEMU_DESC,
 # SRC_DESC.
 set -euo pipefail
 
-[ $# -eq 3 ] || { echo "usage: report.sh CSV RELEASE OUTDIR" >&2; exit 2; }
+[ $# -eq 3 ] || [ $# -eq 4 ] || { echo "usage: report.sh CSV|'' RELEASE OUTDIR [VRCSV]" >&2; exit 2; }
 csv=$1
 rel=$2
 out=$3
+vrcsv=${4:-}
+[ -n "$csv" ] || [ -n "$vrcsv" ] || { echo "report.sh: no CSV given" >&2; exit 2; }
 mkdir -p "$out"
 date_utc=$(date -u '+%Y-%m-%d %H:%M:%S UTC')
 
@@ -20,7 +26,11 @@ date_utc=$(date -u '+%Y-%m-%d %H:%M:%S UTC')
 	printf '#meta,host_date,"%s"\n' "$date_utc"
 	printf '#meta,qemu,"%s"\n' "${QEMU_DESC:-qemu TCG}"
 	printf '#meta,module_source,"%s"\n' "${SRC_DESC:-unknown}"
-	cat -- "$csv"
+	[ -z "$csv" ] || cat -- "$csv"
+	# The vmexec-run block: its meta lines unless vmexec-bench gave them.
+	[ -z "$vrcsv" ] || awk -F, 'FILENAME == ARGV[1] { if ($0 ~ /^#meta,/) seen[$2] = 1; next }
+		/^#meta,/ && ($2 in seen) { next }
+		{ print }' "${csv:-/dev/null}" "$vrcsv"
 } >"$out/$rel.csv.part"
 mv -- "$out/$rel.csv.part" "$out/$rel.csv"
 
@@ -52,23 +62,53 @@ function target(desc, a, b, op, limit,    r, ok) {
 	printf "| %s | %s / %s | %.2f | %s %s | %s |\n", desc, a, b, r, op, limit,
 		ok ? "holds" : sprintf("misses (%.1fx off)", (op == ">=") ? limit / r : r / limit)
 }
-BEGIN { nrow = 0 }
+# issue 6: tracer median / vmexec-run median on one workload
+function vtarget(desc, w, a, b, limit,    r) {
+	if (!((w, a) in vmed) || !((w, b) in vmed) || vmed[w, b] <= 0) {
+		printf "| %s | %s / %s (%s) | n/a | >= %s | not measured%s |\n", desc, a, b, w, limit,
+			(a ~ /^strace/ && meta["strace"] == "not found") ? " (no strace in the guest)" : ""
+		return
+	}
+	r = vmed[w, a] / vmed[w, b]
+	printf "| %s | %s / %s (%s) | %.2f | >= %s | %s |\n", desc, a, b, w, r, limit,
+		(r >= limit) ? "holds" : sprintf("misses (%.1fx off)", limit / r)
+}
+BEGIN { nrow = 0; nvr = 0; block = "" }
 /^#meta,/ { parse($0); meta[F[2]] = F[3]; next }
-/^section,/ { next }
-NF {
+/^section,/ { block = "main"; next }
+/^workload,runner,/ { block = "vr"; next }
+NF && block == "main" {
 	parse($0)
 	nrow++
 	for (i = 1; i <= 13; i++) R[nrow, i] = F[i]
 	med[F[2]] = F[6]
 }
+NF && block == "vr" {
+	# workload,runner,runs,median_ms,min_ms,max_ms,slowdown_vs_native,tracer_over_vmexec
+	parse($0)
+	nvr++
+	for (i = 1; i <= 8; i++) V[nvr, i] = F[i]
+	if (num(F[4]))
+		vmed[F[1], F[2]] = F[4]
+}
 END {
 	printf "## vmexec bench: %s (qemu TCG)\n\n", rel
 	printf "- command: `%s`\n", meta["command"]
-	printf "- date: %s (host); guest clock %s\n", meta["host_date"], meta["guest_date"]
+	printf "- date: %s (host); guest clock %s\n", meta["host_date"],
+		nrow ? meta["guest_date"] : meta["vrbench_guest_date"]
 	printf "- kernel: %s (Debian stock), %s\n", meta["kernel"], meta["qemu"]
-	printf "- guest CPU (/proc/cpuinfo): \"%s\" x %s; meltdown: %s (so no PTI CR3 writes per syscall); PCID: %s; OSPKE: %s; clocksource %s\n",
-		meta["cpu"], meta["cpus"], meta["meltdown"], meta["pcid"], meta["ospke"], meta["clocksource"]
+	if (nrow)
+		printf "- guest CPU (/proc/cpuinfo): \"%s\" x %s; meltdown: %s (so no PTI CR3 writes per syscall); PCID: %s; OSPKE: %s; clocksource %s\n",
+			meta["cpu"], meta["cpus"], meta["meltdown"], meta["pcid"], meta["ospke"], meta["clocksource"]
+	else
+		printf "- guest CPU (/proc/cpuinfo): \"%s\" x %s\n", meta["cpu"], meta["cpus"]
 	printf "- module: %s\n", meta["module_source"]
+	if (nrow)
+		main_table()
+	if (nvr)
+		vr_table()
+}
+function main_table(    i) {
 	printf "- each row: %s measured runs after 1 warm-up run, in a fresh process; ns per operation: median, min and max over the runs; ratio = row median / the median of the vmexec row named in the section (same boot; > 1 means slower than vmexec)\n", meta["runs"]
 	if (meta["scale"] != 1)
 		printf "- **operation counts scaled by %s (debug run, not a publishable table)**\n", meta["scale"]
@@ -91,6 +131,35 @@ END {
 	target("C: vmexec >= 20x faster than ptrace injection", "C3", "C1", ">=", 20)
 	if (("A-cr3" in med) && num(med["A-cr3"]))
 		printf "\nOne mm switch (CR3 load, TCG soft-TLB flush) costs about %s ns here: A1 pays two per round trip, A3 none.\n", fmt(med["A-cr3"])
+}
+function vr_table(    i, mib, args, bb) {
+	args = meta["vrbench_args"]
+	bb = meta["busybox"]
+	sub(/ multi-call binary\.?$/, "", bb)
+	mib = 16
+	if (match(args, /-m [0-9]+/))
+		mib = substr(args, RSTART + 3, RLENGTH - 3)
+	printf "\n### vmexec-run workload (issue 6)\n\n"
+	printf "- `/usr/bin/vmexec-run-bench %s` in the guest (tools/vmexec-run/bench-vmexec-run.c; guest clock %s, %s s in all): %s applets on files in /tmp (tmpfs)\n",
+		args, meta["vrbench_guest_date"], meta["vrbench_seconds"], bb
+	printf "- workloads: dd = `busybox dd if=FILE of=/dev/null bs=512` on a %s MiB file (the syscall-heavy case); sha = `busybox sha256sum FILE` (4 KiB reads, compute-bound); find = `busybox find` over 3,000 files in 60 directories (path-heavy)\n", mib
+	printf "- runners: native; `vmexec-run --` (read/write/... passed through in place when the module offers it); `vmexec-run --no-passthrough --` (every syscall an exit); ptrace loop (PTRACE_SYSCALL + PTRACE_GETREGS at every stop, no decoding); `strace -f -o /dev/null` (strace: %s)\n", meta["strace"]
+	printf "- each row: the whole command, %s measured runs after 1 warm-up, wall-clock ms: median, min and max over the runs; every run must exit 0 with the native run'"'"'s output size; vs native = median / native median; ratio = tracer median / vmexec-run median (bold rows)\n", V[1, 3]
+	printf "- all figures are emulated time under qemu TCG: compare within this table only\n\n"
+	printf "| workload | runner | runs | median ms | min | max | vs native | ratio |\n"
+	printf "|---|---|--:|--:|--:|--:|--:|--:|\n"
+	for (i = 1; i <= nvr; i++) {
+		if (V[i, 4] == "" && V[i, 8] != "")
+			printf "| %s | **%s** | %s | | | | | **%.2f** |\n", V[i, 1], V[i, 2], V[i, 3], V[i, 8]
+		else
+			printf "| %s | %s | %s | %s | %s | %s | %.2f | |\n", V[i, 1], V[i, 2], V[i, 3],
+				fmt(V[i, 4]), fmt(V[i, 5]), fmt(V[i, 6]), V[i, 7]
+	}
+	printf "\nTarget of issue 6 (ratios of medians from this boot):\n\n"
+	printf "| target | rows | ratio | wanted | verdict |\n|---|---|--:|---|---|\n"
+	vtarget("strace -f / vmexec-run >= 5 on dd", "dd", "strace -f -o /dev/null", "vmexec-run", 5)
+	vtarget("the same without pass-through (every syscall an exit)", "dd",
+		"strace -f -o /dev/null", "vmexec-run --no-passthrough", 5)
 }
 ' "$out/$rel.csv" >"$out/$rel.md.part"
 mv -- "$out/$rel.md.part" "$out/$rel.md"

@@ -1,10 +1,14 @@
 #!/bin/bash
 # bench.sh build | report RELEASE: the make bench steps outside the guest.
 #
-#   build           make -C $BENCH_SRC O=$BENCH_O (static guest programs)
-#   report RELEASE  turn build/RELEASE/bench.csv (what the guest wrote to
-#                   ttyS1) into $BENCH_RESULTS/RELEASE.{md,csv} and print
-#                   the table (bench/report.sh)
+#   build           make -C $BENCH_SRC O=$BENCH_O (static guest programs);
+#                   with section g in $BENCH_SECTIONS also vmexec-run and
+#                   vmexec-run-bench (make -C $TESTS_SRC O=$TESTS_O, those
+#                   two targets only; initramfs.sh puts $TESTS_O/bin/* in
+#                   /usr/bin)
+#   report RELEASE  turn build/RELEASE/bench.csv and vrbench.csv (what the
+#                   guest wrote to ttyS1) into $BENCH_RESULTS/RELEASE.{md,csv}
+#                   and print the tables (bench/report.sh)
 set -euo pipefail
 # shellcheck source=tests/harness/common.sh
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
@@ -15,12 +19,42 @@ build)
 	mkdir -p "$BENCH_O"
 	log "building guest benchmark programs: $MAKE -C $BENCH_SRC O=$BENCH_O"
 	$MAKE -C "$BENCH_SRC" O="$BENCH_O" >&2 || die "building the benchmark programs failed"
+	case "$BENCH_SECTIONS" in
+	*g*)
+		[ -f "$TESTS_SRC/Makefile" ] || die "$TESTS_SRC/Makefile is missing"
+		mkdir -p "$TESTS_O"
+		vr=("$TESTS_O/bin/vmexec-run" "$TESTS_O/bin/vmexec-run-bench")
+		log "building the vmexec-run workload (section g): $MAKE -C $TESTS_SRC O=$TESTS_O ${vr[*]}"
+		$MAKE -C "$TESTS_SRC" O="$TESTS_O" "${vr[@]}" >&2 ||
+			die "building vmexec-run and vmexec-run-bench failed"
+		# Which vmexec-run source was built (for the report's header).
+		vr_src=$(dirname -- "$TESTS_SRC")/tools/vmexec-run
+		vr_desc="$vr_src"
+		if git -C "$REPO_DIR" rev-parse --git-dir >/dev/null 2>&1; then
+			head=$(git -C "$REPO_DIR" rev-parse --short=12 HEAD)
+			case "$vr_src/" in
+			"$REPO_DIR"/*)
+				if git -C "$REPO_DIR" diff --quiet HEAD -- "$vr_src"; then
+					vr_desc="tools/vmexec-run/ at commit $head"
+				else
+					vr_desc="tools/vmexec-run/ at commit $head plus uncommitted changes (diff sha256 $(git -C "$REPO_DIR" diff HEAD -- "$vr_src" | sha256sum | cut -c1-12))"
+				fi
+				;;
+			*) vr_desc="$vr_desc (outside the work tree; work tree at $head)" ;;
+			esac
+		fi
+		printf '%s, built %s\n' "$vr_desc" "$(date -u '+%Y-%m-%d %H:%M:%S UTC')" >"$BENCH_O/vmexec-run-source.txt"
+		;;
+	esac
 	;;
 report)
 	[ $# -eq 2 ] || die "usage: bench.sh report RELEASE"
 	rel=$2
 	csv=$(build_dir "$rel")/bench.csv
-	[ -s "$csv" ] || die "$csv is missing or empty"
+	vrcsv=$(build_dir "$rel")/vrbench.csv
+	[ -s "$csv" ] || [ -s "$vrcsv" ] || die "$csv and $vrcsv are both missing or empty"
+	[ -s "$csv" ] || csv=
+	[ -s "$vrcsv" ] || vrcsv=
 	mkdir -p "$BENCH_RESULTS"
 	qemu_desc="qemu TCG: $(qemu-system-x86_64 --version | head -n 1), -accel $ACCEL -cpu $QEMU_CPU -smp $QEMU_SMP -m $QEMU_MEM"
 	[ "$ACCEL" = tcg ] || qemu_desc="qemu ${ACCEL^^} (not TCG): $(qemu-system-x86_64 --version | head -n 1)"
@@ -40,8 +74,11 @@ report)
 		esac
 	fi
 	src_desc=${BENCH_SRC_DESC:-$src_desc}
+	if [ -n "$vrcsv" ] && [ -s "$BENCH_O/vmexec-run-source.txt" ]; then
+		src_desc="$src_desc; vmexec-run: $(cat -- "$BENCH_O/vmexec-run-source.txt")"
+	fi
 	BENCH_COMMAND=${BENCH_COMMAND:-make bench} QEMU_DESC=$qemu_desc SRC_DESC=$src_desc \
-		bash "$BENCH_SRC/report.sh" "$csv" "$rel" "$BENCH_RESULTS"
+		bash "$BENCH_SRC/report.sh" "$csv" "$rel" "$BENCH_RESULTS" ${vrcsv:+"$vrcsv"}
 	;;
 *) die "usage: bench.sh build | report RELEASE" ;;
 esac

@@ -7,7 +7,11 @@
 # $TESTS_O/extra.sh if present). Output: gzip'd newc cpio at
 # $VMEXEC_CACHE/build/RELEASE/initrd.gz.
 # With "bench" (make bench): the executables of $BENCH_O go under /bench
-# instead, and /tests stays empty.
+# instead, and /tests stays empty; if $BENCH_SECTIONS has g (the vmexec-run
+# workload), the host's /usr/bin/strace (a dynamically linked Debian binary)
+# goes to /usr/bin/strace with every library `ldd` lists and the dynamic
+# loader, each at its host path. Without strace on the host the guest has
+# none and the strace rows are absent (a warning says so).
 set -euo pipefail
 # shellcheck source=tests/harness/common.sh
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
@@ -67,10 +71,37 @@ done
 # Tools for the tests and for make run (vmexec-run, vmexec-run-bench): every
 # executable in $TESTS_O/bin goes to /usr/bin in the guest, in every mode.
 for f in "$TESTS_O"/bin/*; do
-	[ -f "$f" ] && [ -x "$f" ] || continue
+	if [ ! -f "$f" ] || [ ! -x "$f" ]; then continue; fi
 	is_static_elf "$f" || die "$f is not a static ELF: the guest has no libc, link it with -static"
 	install -m 0755 -- "$f" "$stage/usr/bin/${f##*/}"
 done
+
+# strace for section g: the binary, its libraries and the loader at the
+# paths ldd names (ld.so finds them in its built-in multiarch directories).
+copy_strace() {
+	local strace=/usr/bin/strace lib libs
+	if [ ! -x "$strace" ]; then
+		log "warning: $strace not found on the host (install the strace package, tests/harness/host-packages): the vmexec-run workload (section g) runs without its strace rows"
+		return 0
+	fi
+	need_cmd ldd
+	if ldd "$strace" | grep -q 'not found'; then
+		die "ldd $strace: a library is missing: $(ldd "$strace" | grep 'not found' | tr '\n' ' ')"
+	fi
+	# "name => /path (addr)" or "/path (addr)"; linux-vdso has no path.
+	mapfile -t libs < <(ldd "$strace" | awk '$2 == "=>" && $3 ~ /^\// { print $3; next }
+		$1 ~ /^\// { print $1 }' | sort -u)
+	[ "${#libs[@]}" -gt 0 ] || die "ldd $strace listed no libraries"
+	install -m 0755 -- "$strace" "$stage/usr/bin/strace"
+	for lib in "${libs[@]}"; do
+		mkdir -p -- "$stage$(dirname -- "$lib")"
+		cp -L -- "$lib" "$stage$lib"
+	done
+	log "$rel: $strace and ${#libs[@]} libraries (${libs[*]}) in the initramfs"
+}
+if [ -n "$bench" ]; then
+	case "${BENCH_SECTIONS:-abcdeg}" in *g*) copy_strace ;; esac
+fi
 
 (cd "$stage" && find . -print0 | LC_ALL=C sort -z |
 	cpio --null -o -H newc --owner=0:0 --quiet) | gzip -6 >"$out.part"
