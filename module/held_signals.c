@@ -194,7 +194,7 @@ bool vmexec_take_held_signal(struct vmexec_file *vf, u64 sigmask, union vmexec_e
  * not be written (the signal stays held).
  */
 int vmexec_report_held_signal(struct vmexec_file *vf, u64 sigmask,
-			       struct vmexec_run __user *urun)
+			      struct vmexec_run __user *urun)
 {
 	struct vmexec_held_sig *h = vmexec_held_pop(vf, sigmask);
 	union vmexec_exit exit;
