@@ -13,8 +13,8 @@
  *   - sync (162):       SECCOMP_RET_LOG (allowed, and logged)
  *   - kexec_load (246): SECCOMP_RET_KILL_PROCESS
  *   - anything else:    SECCOMP_RET_ALLOW (x32 numbers included)
- * and execvp()s PROG. Exit status 127 if that fails, 1 if the filter cannot
- * be installed.
+ * says so on stderr and execvp()s PROG. Exit status 127 if that fails, 1 if
+ * the filter cannot be installed.
  */
 #include <errno.h>
 #include <stddef.h>
@@ -33,26 +33,29 @@
 
 #define LD_DATA(field) \
 	BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, field))
-/* if (A == nr) return ret; */
-#define ON_NR(nr, ret) \
-	BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (nr), 0, 1), \
-	BPF_STMT(BPF_RET | BPF_K, (ret))
+/* if (A == nr) skip 0, else skip 1: the next statement runs only on nr. */
+#define IF_NR(nr)	BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (nr), 0, 1)
+#define RET(val)	BPF_STMT(BPF_RET | BPF_K, (val))
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 
 static struct sock_filter filter[] = {
 	LD_DATA(arch),
 	BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0),
-	BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
+	RET(SECCOMP_RET_KILL_PROCESS),
 	LD_DATA(nr),
-	ON_NR(NR_ACCT, SECCOMP_RET_ERRNO | (EPERM & SECCOMP_RET_DATA)),
-	ON_NR(NR_SYNC, SECCOMP_RET_LOG),
-	ON_NR(NR_KEXEC_LOAD, SECCOMP_RET_KILL_PROCESS),
-	BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	IF_NR(NR_ACCT),
+	RET(SECCOMP_RET_ERRNO | (EPERM & SECCOMP_RET_DATA)),
+	IF_NR(NR_SYNC),
+	RET(SECCOMP_RET_LOG),
+	IF_NR(NR_KEXEC_LOAD),
+	RET(SECCOMP_RET_KILL_PROCESS),
+	RET(SECCOMP_RET_ALLOW),
 };
 
 int main(int argc, char **argv)
 {
 	struct sock_fprog prog = {
-		.len = sizeof(filter) / sizeof(filter[0]),
+		.len = ARRAY_SIZE(filter),
 		.filter = filter,
 	};
 	int i = 1;
@@ -72,6 +75,8 @@ int main(int argc, char **argv)
 			strerror(errno));
 		return 1;
 	}
+	/* For the guest's console log: the program really runs filtered. */
+	fprintf(stderr, "vmexec-seccomp-exec: seccomp filter installed, exec %s\n", argv[i]);
 	execvp(argv[i], argv + i);
 	fprintf(stderr, "vmexec-seccomp-exec: %s: %s\n", argv[i], strerror(errno));
 	return 127;
