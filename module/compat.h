@@ -43,6 +43,44 @@
 #define VMEXEC_MM_OWNER		0
 #endif
 
+/* Multi-gen LRU keeps a list of mms per memcg, which follows mm->owner. */
+#ifdef CONFIG_LRU_GEN
+#define VMEXEC_LRU_GEN		1
+#else
+#define VMEXEC_LRU_GEN		0
+#endif
+
+/* Per-syscall audit records. */
+#ifdef CONFIG_AUDITSYSCALL
+#define VMEXEC_AUDIT		1
+#else
+#define VMEXEC_AUDIT		0
+#endif
+
+/* A thread may be in the middle of a uprobe's out-of-line single-step. */
+#ifdef CONFIG_UPROBES
+#define VMEXEC_UPROBES		1
+#define vmexec_uprobe_stepping() \
+	(current->utask && READ_ONCE(current->utask->active_uprobe))
+#else
+#define VMEXEC_UPROBES		0
+#define vmexec_uprobe_stepping()	false
+#endif
+
+/*
+ * Seccomp filters are evaluated for every call run on a caller's behalf
+ * (seccomp.c). The filter list is private to kernel/seccomp.c: its layout
+ * comes from the kernel's own BTF, so without BTF there is no module.
+ */
+#ifdef CONFIG_SECCOMP_FILTER
+#ifndef CONFIG_DEBUG_INFO_BTF
+#error "vmexec needs DEBUG_INFO_BTF on a kernel with SECCOMP_FILTER"
+#endif
+#define VMEXEC_SECCOMP		1
+#else
+#define VMEXEC_SECCOMP		0
+#endif
+
 /* 6.7 made struct ftrace_regs opaque and renamed the IP setter. */
 #if LINUX_VERSION_CODE < KERNEL_VERSION(6, 7, 0)
 #define vmexec_ftrace_set_ip(fregs, ip)	ftrace_instruction_pointer_set(fregs, ip)

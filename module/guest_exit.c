@@ -17,17 +17,27 @@
  * Signals of the run's sigmask pending at either exit are taken off the
  * thread before it returns to the caller's code (held_signals.c).
  */
+#include <linux/cred.h>
 #include <linux/file.h>
+#include <linux/prctl.h>
 #include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
 #include <linux/signal.h>
+#include <linux/task_work.h>
 #include <linux/uaccess.h>
+#include <linux/uprobes.h>
 #include <linux/entry-common.h>
 #include <asm/fpu/xcr.h>
 #include <asm/syscall.h>
 #include "vmexec.h"
 
-const char vmexec_sud_tag;
+/*
+ * The selector byte. Only its address matters to the hooks; its value is
+ * what syscall_user_dispatch() would read if a hook were ever skipped for a
+ * thread in guest mode: BLOCK makes that guest syscall a SIGSYS, never a
+ * system call run with the caller's credentials in the target's mm.
+ */
+const char vmexec_sud_tag = SYSCALL_DISPATCH_FILTER_BLOCK;
 
 struct vmexec_guest *vmexec_current_guest(void)
 {
@@ -172,15 +182,59 @@ static u32 vmexec_syscall_abi(const struct pt_regs *regs)
 	return VMEXEC_ABI_SYSCALL32;
 }
 
-/* A guest syscall the supervisor asked to run in place, without an exit. */
+/*
+ * The caller's credentials without effective capabilities, made once per
+ * credentials of the caller: what passed-through calls run with.
+ */
+static const struct cred *vmexec_passthrough_cred(struct vmexec_guest *g)
+{
+	const struct cred *cur = current_cred();
+	struct cred *new;
+
+	if (g->pt_cred_of == cur)
+		return g->pt_cred;
+	new = prepare_creds();
+	if (!new)
+		return NULL;
+	cap_clear(new->cap_effective);
+	vmexec_guest_put_creds(g);
+	g->pt_cred_of = get_cred(cur);
+	g->pt_cred = new;
+	return new;
+}
+
+/*
+ * A guest syscall the supervisor asked to run in place, without an exit,
+ * as the caller's own call would run: under its seccomp filter, with an
+ * audit record of its own, but with no effective capabilities. A call the
+ * filter refuses ends the run like any other.
+ */
 static bool vmexec_guest_passthrough(struct vmexec_guest *g, struct pt_regs *regs)
 {
 	unsigned long nr = regs->orig_ax;
+	const struct cred *cred, *old;
+	bool audited;
 
 	if (nr >= VMEXEC_PASSTHROUGH_BITS || !test_bit(nr, g->vf->passthrough) ||
 	    in_ia32_syscall())
 		return false;
+	if (vmexec_seccomp_check(nr, regs, regs->ip))
+		return false;
+	cred = vmexec_passthrough_cred(g);
+	if (!cred)
+		return false;
+	audited = vmexec_audit_active();
+	if (audited)
+		vmexec_audit_call_entry(nr, regs);
+	old = override_creds(cred);
 	regs->ax = vmexec_syscall_regs(regs, nr);
+	revert_creds(old);
+	if (audited) {
+		/* The record names the caller's executable: write it on its mm. */
+		vmexec_mm_leave(&g->mm_save);
+		vmexec_audit_call_exit(regs->ax);
+		vmexec_mm_enter(g->mm, &g->mm_save);
+	}
 	atomic64_inc(&g->vf->stat_passthrough);
 	/* No exit work (ptrace, audit, tracepoint) with the guest's registers. */
 	current->syscall_dispatch.on_dispatch = true;
@@ -234,6 +288,19 @@ void vmexec_guest_signal(struct pt_regs *regs)
 {
 	struct vmexec_guest *g = vmexec_current_guest();
 
+	/*
+	 * In the middle of a uprobe's out-of-line single-step, rip is in the
+	 * XOL area: finish the step first, as get_signal() does. The signal
+	 * stays queued and ends the run once the step is done.
+	 */
+	if (vmexec_uprobe_stepping()) {
+		clear_notify_signal();
+		if (task_work_pending(current))
+			vmexec_k_task_work_run();
+		vmexec_k_uprobe_deny_signal();
+		return;
+	}
+
 	vmexec_guest_leave(g, regs);
 	vmexec_hold_pending_signals(g->vf, g->sigmask);
 	if (vmexec_take_held_signal(g->vf, g->sigmask, &g->exit)) {
@@ -244,6 +311,8 @@ void vmexec_guest_signal(struct pt_regs *regs)
 	}
 	g->exit.signal.restart = g->restart;
 	vmexec_guest_report(g, regs);
+	/* No syscall exit work runs after this exit: the tracer's stop. */
+	vmexec_trace_run_exit();
 	/*
 	 * Anything still pending is not in the sigmask: the next pass of the
 	 * exit loop delivers it, by the kernel's own code, on the caller's state.

@@ -38,6 +38,15 @@ static struct vmexec_gate vmexec_gates[] = {
 	GATE(sched_mm_cid_after_execve, VMEXEC_MM_CID),
 	GATE(pidfd_pid, true),
 	GATE(mm_access, true),
+	GATE(lru_gen_migrate_mm, VMEXEC_MM_OWNER && VMEXEC_LRU_GEN),
+	GATE(__audit_syscall_entry, VMEXEC_AUDIT),
+	GATE(__audit_syscall_exit, VMEXEC_AUDIT),
+	GATE(ptrace_notify, true),
+	GATE(uprobe_deny_signal, VMEXEC_UPROBES),
+	GATE(task_work_run, VMEXEC_UPROBES),
+	GATE(bpf_get_btf_vmlinux, VMEXEC_SECCOMP),
+	GATE(btf_find_by_name_kind, VMEXEC_SECCOMP),
+	GATE(btf_name_by_offset, VMEXEC_SECCOMP),
 };
 
 #define X86_ENDBR64		0xfa1e0ff3U	/* endbr64 */
@@ -239,16 +248,20 @@ int vmexec_ksyms_init(void)
 		if (err)
 			goto fail;
 	}
+	WRITE_ONCE(vmexec_gates_armed, true);
 	return 0;
 fail:
 	vmexec_ksyms_exit();
 	return err;
 }
 
+bool vmexec_gates_armed;
+
 void vmexec_ksyms_exit(void)
 {
 	unsigned int i = ARRAY_SIZE(vmexec_gates);
 
+	WRITE_ONCE(vmexec_gates_armed, false);
 	while (i--)
 		vmexec_redirect_disarm(&vmexec_gates[i].ops);
 }

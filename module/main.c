@@ -137,6 +137,9 @@ static int __init vmexec_init(void)
 	err = vmexec_ksyms_init();
 	if (err)
 		goto fail_ksyms;
+	err = vmexec_seccomp_init();
+	if (err)
+		goto fail_hooks;
 	err = vmexec_hooks_init();
 	if (err)
 		goto fail_hooks;

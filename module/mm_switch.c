@@ -49,6 +49,29 @@ static void vmexec_mm_switch(struct mm_struct *from, struct mm_struct *to)
 		vmexec_k_sched_mm_cid_after_execve(tsk);
 }
 
+/*
+ * The owner (for the memory cgroup) of our own mm may have exited while we
+ * were away: mm_update_next_owner() looks at one thread with an mm per
+ * process, found us on the other mm and left the owner NULL, which charges
+ * the whole process to the root cgroup for good. Take ownership back, as
+ * __try_to_set_owner() would have given it to us.
+ */
+static void vmexec_mm_claim_owner(struct mm_struct *mm)
+{
+	struct task_struct *tsk = current;
+
+	if (!VMEXEC_MM_OWNER || rcu_access_pointer(mm->owner))
+		return;
+	task_lock(tsk);
+	if (tsk->mm == mm && !rcu_access_pointer(mm->owner)) {
+		rcu_assign_pointer(mm->owner, tsk);
+		/* Under task_lock, as mm_update_next_owner() calls it. */
+		if (VMEXEC_LRU_GEN)
+			vmexec_k_lru_gen_migrate_mm(mm);
+	}
+	task_unlock(tsk);
+}
+
 void vmexec_mm_enter(struct mm_struct *mm, struct vmexec_mm_save *save)
 {
 	save->mm = current->mm;
@@ -71,4 +94,5 @@ void vmexec_mm_leave(struct vmexec_mm_save *save)
 	 */
 	if (VMEXEC_MM_OWNER && rcu_access_pointer(mm->owner) == current)
 		vmexec_k_mm_update_next_owner(mm);
+	vmexec_mm_claim_owner(save->mm);
 }

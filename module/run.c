@@ -7,13 +7,15 @@
  * guest's, switches mm and FPU state, and flags the thread with the
  * Syscall-User-Dispatch work bit. It then returns through the normal syscall
  * exit, whose tracing/audit/ptrace work is suppressed for this one syscall by
- * syscall_dispatch.on_dispatch (so a tracer never sees guest registers).
+ * syscall_dispatch.on_dispatch (so a tracer never sees guest registers); the
+ * ioctl's audit record is closed before that (audit.c).
  * The run ends in guest_exit.c, from the first guest system call or signal.
  *
  * sys_ioctl() keeps the return value in an int, and vfs turns -ENOIOCTLCMD
  * into -ENOTTY; a guest rax that does not survive that is put back by a
  * TWA_RESUME task_work, which runs before the thread reaches user mode.
  */
+#include <linux/cred.h>
 #include <linux/file.h>
 #include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
@@ -35,6 +37,13 @@
 			    X86_EFLAGS_ZF | X86_EFLAGS_SF | X86_EFLAGS_DF | \
 			    X86_EFLAGS_OF | X86_EFLAGS_AC | X86_EFLAGS_ID | \
 			    X86_EFLAGS_IF | X86_EFLAGS_FIXED)
+/*
+ * Flags an exit may report that the guest does not run with: RF (the CPU
+ * sets it in the frame of a fault), TF and NT (a guest popf sets them).
+ * Accepted, so that the registers of any exit can be passed back, and
+ * cleared, as sigreturn clears what it does not restore.
+ */
+#define VMEXEC_CLEARED_FLAGS (X86_EFLAGS_RF | X86_EFLAGS_TF | X86_EFLAGS_NT)
 
 /* The kernel's PKRU for new processes: access to key 0 only. */
 #define VMEXEC_INIT_PKRU	0x55555554U
@@ -70,8 +79,19 @@ fail:
 	return NULL;
 }
 
+void vmexec_guest_put_creds(struct vmexec_guest *g)
+{
+	if (g->pt_cred) {
+		put_cred(g->pt_cred);
+		put_cred(g->pt_cred_of);
+		g->pt_cred = NULL;
+		g->pt_cred_of = NULL;
+	}
+}
+
 static void vmexec_guest_free(struct vmexec_guest *g)
 {
+	vmexec_guest_put_creds(g);
 	fpu_free_guest_fpstate(&g->fpu);
 	kvfree(g->xbuf);
 	kfree(g);
@@ -124,6 +144,12 @@ static bool vmexec_user_addr_ok(u64 addr)
 	return addr < TASK_SIZE_MAX;
 }
 
+/* What WRFSBASE and WRGSBASE accept: any canonical address. */
+static bool vmexec_base_ok(u64 base)
+{
+	return __is_canonical_address(base, boot_cpu_data.x86_virt_bits);
+}
+
 static int vmexec_check_run(const struct vmexec_run *run)
 {
 	const struct vmexec_regs *r = &run->regs;
@@ -132,10 +158,10 @@ static int vmexec_check_run(const struct vmexec_run *run)
 		return -EINVAL;
 	if (run->sigmask & (VMEXEC_SIGBIT(SIGKILL) | VMEXEC_SIGBIT(SIGSTOP)))
 		return -EINVAL;
-	if (!vmexec_user_addr_ok(r->rip) || !vmexec_user_addr_ok(r->fs_base) ||
-	    !vmexec_user_addr_ok(r->gs_base))
+	if (!vmexec_user_addr_ok(r->rip) || !vmexec_base_ok(r->fs_base) ||
+	    !vmexec_base_ok(r->gs_base))
 		return -EINVAL;
-	if (r->rflags & ~VMEXEC_GUEST_FLAGS)
+	if (r->rflags & ~(VMEXEC_GUEST_FLAGS | VMEXEC_CLEARED_FLAGS))
 		return -EINVAL;
 	if (run->xstate && run->xstate_size < vmexec_xsize)
 		return -EINVAL;
@@ -153,6 +179,9 @@ static int vmexec_check_caller(void)
 		return -EOPNOTSUPP;
 	/* The caller's shadow stack pointer would be used in the guest's mm. */
 	if (vmexec_shstk_enabled())
+		return -EOPNOTSUPP;
+	/* ioperm()/iopl(): the guest would get the caller's port I/O. */
+	if (test_thread_flag(TIF_IO_BITMAP))
 		return -EOPNOTSUPP;
 	return 0;
 }
@@ -203,7 +232,7 @@ static void vmexec_regs_to_pt(struct pt_regs *pt, const struct vmexec_regs *r)
 	pt->orig_ax = -1;
 	pt->ip = r->rip;
 	pt->sp = r->rsp;
-	pt->flags = r->rflags | X86_EFLAGS_IF | X86_EFLAGS_FIXED;
+	pt->flags = (r->rflags & ~VMEXEC_CLEARED_FLAGS) | X86_EFLAGS_IF | X86_EFLAGS_FIXED;
 	pt->cs = __USER_CS;
 	pt->ss = __USER_DS;
 }
@@ -216,6 +245,7 @@ static long vmexec_enter_guest(struct vmexec_guest *g, const struct vmexec_run *
 
 	g->caller_regs = *regs;
 	g->running = true;
+	vmexec_audit_close_ioctl();
 	vmexec_cpu_enter(&g->cpu_save, &run->regs, g->pkru);
 	fpu_swap_kvm_fpstate(&g->fpu, true);
 	vmexec_mm_enter(g->mm, &g->mm_save);

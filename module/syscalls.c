@@ -15,6 +15,7 @@
 #include <linux/mman.h>
 #include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
+#include <linux/sched/task_stack.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <linux/vmexec.h>
@@ -24,10 +25,13 @@
 struct vmexec_allowed_call {
 	const char *why;
 	s8 fd_arg;		/* the argument naming a descriptor, or -1 */
+	bool path;		/* resolves a path: the caller's file system view */
 };
 
 #define ALLOW(nr, fd, reason) \
 	[nr] = { .why = (reason), .fd_arg = (fd) }
+#define ALLOW_PATH(nr, fd, reason) \
+	[nr] = { .why = (reason), .fd_arg = (fd), .path = true }
 #define NOFD			(-1)
 
 /* The allow-list: x86-64 number -> why the call is safe to run for the caller. */
@@ -54,20 +58,25 @@ static const struct vmexec_allowed_call vmexec_allowed[] = {
 	ALLOW(__NR_preadv2, 0, "caller's file -> target memory"),
 	ALLOW(__NR_pwritev2, 0, "target memory -> caller's file"),
 	ALLOW(__NR_vmsplice, 0, "target memory <-> caller's pipe"),
-	ALLOW(__NR_openat, 0, "path in target memory, new fd in caller's table"),
+	ALLOW_PATH(__NR_openat, 0, "path in target memory, new fd in caller's table"),
 	ALLOW(__NR_close, 0, "closes a caller's descriptor"),
 	ALLOW(__NR_lseek, 0, "moves a caller's file offset"),
-	ALLOW(__NR_newfstatat, 0, "path and stat buffer in target memory"),
+	ALLOW_PATH(__NR_newfstatat, 0, "path and stat buffer in target memory"),
 	ALLOW(__NR_fstat, 0, "stat buffer in target memory"),
-	ALLOW(__NR_statx, 0, "path and statx buffer in target memory"),
+	ALLOW_PATH(__NR_statx, 0, "path and statx buffer in target memory"),
 	ALLOW(__NR_getdents64, 0, "caller's directory -> target memory"),
-	ALLOW(__NR_readlinkat, 0, "path and buffer in target memory"),
-	ALLOW(__NR_faccessat, 0, "path in target memory, caller's credentials"),
+	ALLOW_PATH(__NR_readlinkat, 0, "path and buffer in target memory"),
+	ALLOW_PATH(__NR_faccessat, 0, "path in target memory, caller's credentials"),
 };
 
 bool vmexec_syscall_allowed(unsigned long nr)
 {
 	return nr < ARRAY_SIZE(vmexec_allowed) && vmexec_allowed[nr].why;
+}
+
+static bool vmexec_syscall_resolves_path(unsigned long nr)
+{
+	return vmexec_syscall_allowed(nr) && vmexec_allowed[nr].path;
 }
 
 static unsigned long vmexec_syscall_arg(const struct pt_regs *regs, int n)
@@ -109,10 +118,21 @@ long vmexec_syscall_regs(struct pt_regs *regs, unsigned long nr)
 		return -EPERM;
 	if (vmexec_targets_vmexec_file(regs, nr))
 		return -EBADF;
+	/* Poisoning a page of a shared file's cache hits every user of it. */
+	if (nr == __NR_madvise &&
+	    (regs->dx == MADV_HWPOISON || regs->dx == MADV_SOFT_OFFLINE))
+		return -EPERM;
 	return vmexec_k_x64_sys_call(regs, nr);
 }
 
-static long vmexec_run_syscall(const struct vmexec_syscall *sc)
+/*
+ * One SYSCALLS entry: the caller's seccomp filter first, then the call with
+ * an audit record of its own. While audited, the record is written with the
+ * caller's mm current (it names the caller's executable and command line),
+ * so the bound mm is entered for the call only.
+ */
+static long vmexec_run_syscall(struct mm_struct *mm, struct vmexec_mm_save *save,
+			       const struct vmexec_syscall *sc, bool audited)
 {
 	struct pt_regs regs = {};
 	long ret;
@@ -124,7 +144,18 @@ static long vmexec_run_syscall(const struct vmexec_syscall *sc)
 	regs.r10 = sc->args[3];
 	regs.r8 = sc->args[4];
 	regs.r9 = sc->args[5];
+	ret = vmexec_seccomp_check(sc->nr, &regs, instruction_pointer(current_pt_regs()));
+	if (ret)
+		return ret;
+	if (audited) {
+		vmexec_audit_call_entry(sc->nr, &regs);
+		vmexec_mm_enter(mm, save);
+	}
 	ret = vmexec_syscall_regs(&regs, sc->nr);
+	if (audited) {
+		vmexec_mm_leave(save);
+		vmexec_audit_call_exit(ret);
+	}
 
 	/* Restarting is for syscalls that return to user mode; these do not. */
 	switch (ret) {
@@ -142,20 +173,25 @@ static long vmexec_run_batch(struct mm_struct *mm, struct vmexec_syscall *calls,
 			     u32 count, u32 flags)
 {
 	struct vmexec_mm_save save;
+	bool audited = vmexec_audit_active();
 	u32 i;
 
-	vmexec_mm_enter(mm, &save);
+	/* Each entry gets its own record: the ioctl's is written now. */
+	vmexec_audit_close_ioctl();
+	if (!audited)
+		vmexec_mm_enter(mm, &save);
 	for (i = 0; i < count; i++) {
 		if (fatal_signal_pending(current))
 			break;
-		calls[i].ret = vmexec_run_syscall(&calls[i]);
+		calls[i].ret = vmexec_run_syscall(mm, &save, &calls[i], audited);
 		if (calls[i].ret < 0 && (flags & VMEXEC_SYSCALLS_STOP_ON_ERROR)) {
 			i++;
 			break;
 		}
 		cond_resched();
 	}
-	vmexec_mm_leave(&save);
+	if (!audited)
+		vmexec_mm_leave(&save);
 
 	if (fatal_signal_pending(current))
 		return -EINTR;
@@ -222,12 +258,16 @@ long vmexec_ioctl_set_passthrough(struct vmexec_file *vf, void __user *uarg)
 	err = vmexec_copy_args(&args, sizeof(args), uarg);
 	if (err)
 		return err;
-	if (args.flags)
+	if (args.flags & ~VMEXEC_PASSTHROUGH_FLAGS)
 		return -EINVAL;
 	for (nr = 0; nr < VMEXEC_PASSTHROUGH_BITS; nr++) {
-		if ((args.bitmap[nr / 64] >> (nr % 64) & 1) &&
-		    !vmexec_syscall_allowed(nr))
+		if (!(args.bitmap[nr / 64] >> (nr % 64) & 1))
+			continue;
+		if (!vmexec_syscall_allowed(nr))
 			return -EINVAL;
+		/* The guest would see the file system as the caller does. */
+		if (vmexec_syscall_resolves_path(nr) && !(args.flags & VMEXEC_PASSTHROUGH_PATHS))
+			return -EPERM;
 	}
 	for (nr = 0; nr < VMEXEC_PASSTHROUGH_BITS; nr++)
 		assign_bit(nr, vf->passthrough, args.bitmap[nr / 64] >> (nr % 64) & 1);

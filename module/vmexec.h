@@ -16,6 +16,7 @@
 
 struct file;
 struct pid;
+struct btf;
 
 #define VMEXEC_PASSTHROUGH_BITS	(VMEXEC_PASSTHROUGH_WORDS * 64)
 
@@ -75,6 +76,9 @@ struct vmexec_guest {
 	struct pt_regs caller_regs;
 	struct fpu_guest fpu;
 	u32 pkru;			/* the guest's PKRU */
+	/* Pass-through credentials (no capabilities), and what they copy. */
+	const struct cred *pt_cred;
+	const struct cred *pt_cred_of;
 	void *xbuf;			/* kernel copy of the guest's XSAVE image */
 	u32 xsize;
 	/* Results, copied out at the exit. */
@@ -97,6 +101,7 @@ void vmexec_unbind(struct vmexec_file *vf);
 /* run.c */
 long vmexec_ioctl_run(struct vmexec_file *vf, struct file *file, void __user *uarg);
 void vmexec_guest_put(struct vmexec_guest *g);
+void vmexec_guest_put_creds(struct vmexec_guest *g);
 void vmexec_pool_free(struct vmexec_file *vf);
 u32 vmexec_xstate_size(void);
 int vmexec_run_init(void);
@@ -136,6 +141,17 @@ long vmexec_ioctl_set_passthrough(struct vmexec_file *vf, void __user *uarg);
 bool vmexec_syscall_allowed(unsigned long nr);
 long vmexec_syscall_regs(struct pt_regs *regs, unsigned long nr);
 
+/* seccomp.c */
+int vmexec_seccomp_init(void);
+long vmexec_seccomp_check(unsigned long nr, const struct pt_regs *regs, unsigned long ip);
+
+/* audit.c */
+bool vmexec_audit_active(void);
+void vmexec_audit_close_ioctl(void);
+void vmexec_audit_call_entry(unsigned long nr, const struct pt_regs *regs);
+void vmexec_audit_call_exit(long ret);
+void vmexec_trace_run_exit(void);
+
 /* mm_switch.c */
 void vmexec_mm_enter(struct mm_struct *mm, struct vmexec_mm_save *save);
 void vmexec_mm_leave(struct vmexec_mm_save *save);
@@ -153,6 +169,7 @@ void vmexec_hooks_exit(void);
  * no indirect call ever lands on a poisoned ENDBR. ksyms.c sets them up and
  * checks them before the device is registered.
  */
+extern bool vmexec_gates_armed;
 unsigned long vmexec_k_kallsyms_lookup_name(const char *name);
 long vmexec_k_x64_sys_call(const struct pt_regs *regs, unsigned int nr);
 void vmexec_k_switch_mm_irqs_off(struct mm_struct *prev, struct mm_struct *next,
@@ -164,5 +181,15 @@ void vmexec_k_sched_mm_cid_before_execve(struct task_struct *t);
 void vmexec_k_sched_mm_cid_after_execve(struct task_struct *t);
 struct pid *vmexec_k_pidfd_pid(const struct file *file);
 struct mm_struct *vmexec_k_mm_access(struct task_struct *task, unsigned int mode);
+void vmexec_k_lru_gen_migrate_mm(struct mm_struct *mm);
+void vmexec_k___audit_syscall_entry(int major, unsigned long a1, unsigned long a2,
+				    unsigned long a3, unsigned long a4);
+void vmexec_k___audit_syscall_exit(int success, long return_code);
+int vmexec_k_ptrace_notify(int exit_code, unsigned long message);
+bool vmexec_k_uprobe_deny_signal(void);
+void vmexec_k_task_work_run(void);
+struct btf *vmexec_k_bpf_get_btf_vmlinux(void);
+s32 vmexec_k_btf_find_by_name_kind(const struct btf *btf, const char *name, u8 kind);
+const char *vmexec_k_btf_name_by_offset(const struct btf *btf, u32 offset);
 
 #endif /* _VMEXEC_H */

@@ -624,6 +624,8 @@ static int raw_ioctl(int fd, unsigned long cmd, void *arg)
 }
 
 static const int errs_copy[] = { EINVAL, E2BIG, EFAULT, 0 };
+/* EPERM: a path call without VMEXEC_PASSTHROUGH_PATHS. */
+static const int errs_passthrough[] = { EINVAL, E2BIG, EFAULT, EPERM, 0 };
 static const int errs_bind[] = { EINVAL, E2BIG, EFAULT, EBADF, ESRCH, EACCES, EBUSY, ENOMEM, 0 };
 static const int errs_syscalls[] = { EINVAL, E2BIG, EFAULT, ENOMEM, ESRCH, EINTR, 0 };
 static const int errs_run[] = { EINVAL, E2BIG, EFAULT, ENOMEM, ESRCH, 0 };
@@ -937,6 +939,20 @@ static void op_stats(void)
 		fail("GET_STATS accepted flags %#x", st.flags);
 }
 
+static int has_path_call(const struct vmexec_passthrough *pt)
+{
+	static const unsigned int paths[] = {
+		SYS_openat, SYS_newfstatat, SYS_statx, SYS_readlinkat, SYS_faccessat,
+	};
+	unsigned int i;
+
+	for (i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+		if (pt->bitmap[paths[i] / 64] >> (paths[i] % 64) & 1)
+			return 1;
+	}
+	return 0;
+}
+
 static int random_passthrough(struct vmexec_passthrough *pt)
 {
 	static const char *const calls[] = {
@@ -968,9 +984,14 @@ static int random_passthrough(struct vmexec_passthrough *pt)
 			if (chance(30) && vmexec_passthrough_add(pt, calls[i]))
 				valid = 0;
 		}
+		/* Path calls need the flag that gives them the caller's view. */
+		if (chance(50))
+			pt->flags = VMEXEC_PASSTHROUGH_PATHS;
+		else if (has_path_call(pt) && valid == 1)
+			valid = 0;
 	}
 	if (chance(5))
-		pt->flags = rnd() | 1;
+		pt->flags = rnd() | 2;
 	return valid;
 }
 
@@ -992,11 +1013,11 @@ static void op_passthrough(void)
 			place(k, buf, BUFSZ, good_buf));
 	snprintf(detail, sizeof(detail), "size %u flags %#x valid %d ptr %s", size, pt.flags,
 		 valid, ptr_names[k]);
-	check_errno("SET_PASSTHROUGH", ret, errs_copy, detail);
+	check_errno("SET_PASSTHROUGH", ret, errs_passthrough, detail);
 	if (k == P_GOOD && size == sizeof(pt) && !dirty) {
-		if (ret == 0 && (pt.flags || valid == 0))
+		if (ret == 0 && ((pt.flags & ~VMEXEC_PASSTHROUGH_FLAGS) || valid == 0))
 			fail("SET_PASSTHROUGH accepted %s", detail);
-		if (ret != 0 && !pt.flags && valid == 1)
+		if (ret != 0 && !(pt.flags & ~VMEXEC_PASSTHROUGH_FLAGS) && valid == 1)
 			fail("SET_PASSTHROUGH refused a valid set: %d [%s]", ret, detail);
 	}
 }

@@ -34,6 +34,7 @@ Suite *suite_syscalls(void);
 Suite *suite_target(void);
 Suite *suite_run(void);
 Suite *suite_perm(void);
+Suite *suite_security(void);
 
 /* A test case with a time limit fit for qemu TCG unless CK_DEFAULT_TIMEOUT is set. */
 TCase *tcase_new(const char *name);

@@ -25,101 +25,7 @@
 #include <unistd.h>
 #include <libvmexec.h>
 #include "helpers.h"
-
-#define CODE_ADDR	0x7e1000000000UL
-#define DATA_ADDR	0x7e1000100000UL
-#define STACK_TOP	0x7e1000210000UL
-#define PAGE		4096UL
-
-static void stub_exec_busybox(int sig);
-
-struct stub {
-	pid_t pid;
-	int fd;
-};
-
-/* A child that stops itself for ever: an address space to run guests in. */
-static void stub_start(struct stub *s)
-{
-	int status;
-	long ret;
-
-	s->pid = fork();
-	ck_assert_int_ge(s->pid, 0);
-	if (s->pid == 0) {
-		signal(SIGUSR2, stub_exec_busybox);
-		for (;;)
-			raise(SIGSTOP);
-	}
-	/*
-	 * Stopped for good: it will not return to user mode again, so the
-	 * kernel never updates its own copy of our rseq area from now on.
-	 */
-	ck_assert_int_eq(waitpid(s->pid, &status, WUNTRACED), s->pid);
-	ck_assert(WIFSTOPPED(status));
-	s->fd = vmexec_open();
-	ck_assert_int_ge(s->fd, 0);
-	ck_assert_int_eq(vmexec_bind_pid(s->fd, s->pid), 0);
-	ck_assert_int_eq(vmexec_syscall(s->fd, &ret, SYS_mmap, CODE_ADDR, PAGE,
-					PROT_READ | PROT_EXEC,
-					MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE,
-					-1, 0), 0);
-	ck_assert_int_eq(ret, (long)CODE_ADDR);
-	ck_assert_int_eq(vmexec_syscall(s->fd, &ret, SYS_mmap, DATA_ADDR, 0x110000,
-					PROT_READ | PROT_WRITE,
-					MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE,
-					-1, 0), 0);
-	ck_assert_int_eq(ret, (long)DATA_ADDR);
-}
-
-static void stub_stop(struct stub *s)
-{
-	close(s->fd);
-	kill(s->pid, SIGKILL);
-	waitpid(s->pid, NULL, 0);
-}
-
-/* Write bytes into the stub's memory through a pipe and SYSCALLS read(). */
-static void stub_poke(struct stub *s, unsigned long addr, const void *buf, size_t len)
-{
-	struct vmexec_syscall sc[2];
-	int p[2];
-
-	ck_assert_int_eq(pipe(p), 0);
-	ck_assert_int_eq(write(p[1], buf, len), (ssize_t)len);
-	/* Text is read-only for the guest: open it up for the copy. */
-	vmexec_prep_syscall(&sc[0], SYS_mprotect, addr & ~(PAGE - 1),
-			    ((addr + len + PAGE - 1) & ~(PAGE - 1)) - (addr & ~(PAGE - 1)),
-			    PROT_READ | PROT_WRITE | PROT_EXEC, 0, 0, 0);
-	vmexec_prep_syscall(&sc[1], SYS_read, p[0], addr, len, 0, 0, 0);
-	ck_assert_int_eq(vmexec_syscalls(s->fd, sc, 2, VMEXEC_SYSCALLS_STOP_ON_ERROR), 2);
-	ck_assert_int_eq(sc[1].ret, (long)len);
-	close(p[0]);
-	close(p[1]);
-}
-
-static void stub_peek(struct stub *s, unsigned long addr, void *buf, size_t len)
-{
-	long ret;
-	int p[2];
-
-	ck_assert_int_eq(pipe(p), 0);
-	ck_assert_int_eq(vmexec_syscall(s->fd, &ret, SYS_write, p[1], addr, len, 0, 0, 0), 0);
-	ck_assert_int_eq(ret, (long)len);
-	ck_assert_int_eq(read(p[0], buf, len), (ssize_t)len);
-	close(p[0]);
-	close(p[1]);
-}
-
-static void run_init(struct vmexec_run *run, unsigned long rip)
-{
-	vmexec_run_prep(run, rip, STACK_TOP - 64);
-}
-
-static int run_guest(struct stub *s, struct vmexec_run *run)
-{
-	return vmexec_run(s->fd, run);
-}
+#include "stub.h"
 
 /* mov $123,%eax; syscall; cmp $456,%rax; jne 1f; jmp 0b; 1: ud2 */
 static const unsigned char code_loop123[] = {
@@ -469,16 +375,16 @@ START_TEST(test_run_bad_input)
 	run_init(&run, 0x8000000000000000UL);
 	ck_assert_int_eq(run_guest(&s, &run), -EINVAL);
 	run_init(&run, CODE_ADDR);
-	run.regs.rflags |= 0x100;	/* TF */
+	run.regs.rflags |= 0x20000;	/* VM */
 	ck_assert_int_eq(run_guest(&s, &run), -EINVAL);
 	run_init(&run, CODE_ADDR);
 	run.regs.rflags |= 0x3000;	/* IOPL 3 */
 	ck_assert_int_eq(run_guest(&s, &run), -EINVAL);
 	run_init(&run, CODE_ADDR);
-	run.regs.rflags |= 0x4000;	/* NT */
+	run.regs.rflags |= 0x80000;	/* VIF */
 	ck_assert_int_eq(run_guest(&s, &run), -EINVAL);
 	run_init(&run, CODE_ADDR);
-	run.regs.fs_base = 0xffff888000000000UL;
+	run.regs.fs_base = 0x0000800000000000UL;	/* not canonical */
 	ck_assert_int_eq(run_guest(&s, &run), -EINVAL);
 	run_init(&run, CODE_ADDR);
 	run.sigmask = 1ULL << (SIGKILL - 1);
@@ -972,11 +878,6 @@ static void *spin_until_usr1(void *p)
 	return NULL;
 }
 
-static void stub_exec_busybox(int sig)
-{
-	(void)sig;
-	execl("/bin/busybox", "sleep", "100", (char *)NULL);
-}
 
 static int wait_exe(pid_t pid, const char *want)
 {
@@ -1422,7 +1323,7 @@ START_TEST(test_passthrough_set_rejects)
 	pt.bitmap[7] |= 1ULL << 63;
 	ck_assert_int_eq(vmexec_set_passthrough(s.fd, &pt), -EINVAL);
 	vmexec_passthrough_init(&pt);
-	pt.flags = 1;
+	pt.flags = 2;
 	ck_assert_int_eq(ioctl(s.fd, VMEXEC_IOC_SET_PASSTHROUGH, &pt), -1);
 	ck_assert_int_eq(errno, EINVAL);
 

@@ -205,8 +205,14 @@ static void passthrough_setup(void)
 		return;
 	memset(&pt, 0, sizeof(pt));
 	pt.size = sizeof(pt);
-	if (!pathview_active())
+	/*
+	 * The guest then resolves paths as vmexec-run does, /proc/self (our
+	 * memory) included: vmexec-run grants that, it is not a sandbox.
+	 */
+	if (!pathview_active()) {
 		n += sizeof(path_nrs) / sizeof(path_nrs[0]);
+		pt.flags |= VMEXEC_PASSTHROUGH_PATHS;
+	}
 	for (i = 0; i < n; i++) {
 		int nr = i < sizeof(nrs) / sizeof(nrs[0]) ? nrs[i] :
 			 path_nrs[i - sizeof(nrs) / sizeof(nrs[0])];

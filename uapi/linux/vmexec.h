@@ -111,13 +111,22 @@ struct vmexec_run {
  * here run in place, in the guest's address space with the caller's
  * credentials and files (as VMEXEC_IOC_SYSCALLS would run them), and the
  * guest continues without an exit. Only numbers VMEXEC_IOC_SYSCALLS allows
- * may be set. Applies to every RUN on the file.
+ * may be set. Applies to every RUN on the file. Calls that resolve a path
+ * (openat, newfstatat, statx, readlinkat, faccessat) need
+ * VMEXEC_PASSTHROUGH_PATHS: with it the guest sees the file system as the
+ * caller does, /proc/self (the caller's memory) included.
+ * A call the caller's seccomp filter does not allow is not run in place: it
+ * ends the run as an exit. Passed-through calls run with no effective
+ * capabilities.
  */
 #define VMEXEC_PASSTHROUGH_WORDS	8	/* numbers 0 to 511 */
 
+#define VMEXEC_PASSTHROUGH_PATHS	(1U << 0)	/* allow path calls */
+#define VMEXEC_PASSTHROUGH_FLAGS	VMEXEC_PASSTHROUGH_PATHS
+
 struct vmexec_passthrough {
 	__u32 size;		/* sizeof(struct vmexec_passthrough) */
-	__u32 flags;		/* none yet: must be 0 */
+	__u32 flags;		/* VMEXEC_PASSTHROUGH_* */
 	__u64 bitmap[VMEXEC_PASSTHROUGH_WORDS];	/* nr: bit nr % 64 of word nr / 64 */
 };
 

@@ -1,0 +1,100 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The stub address space the RUN and security suites run guests in. */
+#define _GNU_SOURCE
+#include <check.h>
+#include <signal.h>
+#include <unistd.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include "helpers.h"
+#include "stub.h"
+
+static void stub_exec_busybox(int sig)
+{
+	(void)sig;
+	execl("/bin/busybox", "sleep", "100", (char *)NULL);
+}
+
+/* A child that stops itself for ever: an address space to run guests in. */
+void stub_start(struct stub *s)
+{
+	int status;
+	long ret;
+
+	s->pid = fork();
+	ck_assert_int_ge(s->pid, 0);
+	if (s->pid == 0) {
+		signal(SIGUSR2, stub_exec_busybox);
+		for (;;)
+			raise(SIGSTOP);
+	}
+	/*
+	 * Stopped for good: it will not return to user mode again, so the
+	 * kernel never updates its own copy of our rseq area from now on.
+	 */
+	ck_assert_int_eq(waitpid(s->pid, &status, WUNTRACED), s->pid);
+	ck_assert(WIFSTOPPED(status));
+	s->fd = vmexec_open();
+	ck_assert_int_ge(s->fd, 0);
+	ck_assert_int_eq(vmexec_bind_pid(s->fd, s->pid), 0);
+	ck_assert_int_eq(vmexec_syscall(s->fd, &ret, SYS_mmap, CODE_ADDR, PAGE,
+					PROT_READ | PROT_EXEC,
+					MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE,
+					-1, 0), 0);
+	ck_assert_int_eq(ret, (long)CODE_ADDR);
+	ck_assert_int_eq(vmexec_syscall(s->fd, &ret, SYS_mmap, DATA_ADDR, 0x110000,
+					PROT_READ | PROT_WRITE,
+					MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE,
+					-1, 0), 0);
+	ck_assert_int_eq(ret, (long)DATA_ADDR);
+}
+
+void stub_stop(struct stub *s)
+{
+	close(s->fd);
+	kill(s->pid, SIGKILL);
+	waitpid(s->pid, NULL, 0);
+}
+
+/* Write bytes into the stub's memory through a pipe and SYSCALLS read(). */
+void stub_poke(struct stub *s, unsigned long addr, const void *buf, size_t len)
+{
+	struct vmexec_syscall sc[2];
+	int p[2];
+
+	ck_assert_int_eq(pipe(p), 0);
+	ck_assert_int_eq(write(p[1], buf, len), (ssize_t)len);
+	/* Text is read-only for the guest: open it up for the copy. */
+	vmexec_prep_syscall(&sc[0], SYS_mprotect, addr & ~(PAGE - 1),
+			    ((addr + len + PAGE - 1) & ~(PAGE - 1)) - (addr & ~(PAGE - 1)),
+			    PROT_READ | PROT_WRITE | PROT_EXEC, 0, 0, 0);
+	vmexec_prep_syscall(&sc[1], SYS_read, p[0], addr, len, 0, 0, 0);
+	ck_assert_int_eq(vmexec_syscalls(s->fd, sc, 2, VMEXEC_SYSCALLS_STOP_ON_ERROR), 2);
+	ck_assert_int_eq(sc[1].ret, (long)len);
+	close(p[0]);
+	close(p[1]);
+}
+
+void stub_peek(struct stub *s, unsigned long addr, void *buf, size_t len)
+{
+	long ret;
+	int p[2];
+
+	ck_assert_int_eq(pipe(p), 0);
+	ck_assert_int_eq(vmexec_syscall(s->fd, &ret, SYS_write, p[1], addr, len, 0, 0, 0), 0);
+	ck_assert_int_eq(ret, (long)len);
+	ck_assert_int_eq(read(p[0], buf, len), (ssize_t)len);
+	close(p[0]);
+	close(p[1]);
+}
+
+void run_init(struct vmexec_run *run, unsigned long rip)
+{
+	vmexec_run_prep(run, rip, STACK_TOP - 64);
+}
+
+int run_guest(struct stub *s, struct vmexec_run *run)
+{
+	return vmexec_run(s->fd, run);
+}

@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * A stub: a stopped child whose address space guests run in, bound to a
+ * vmexec file, with code, data and stack mapped at fixed addresses.
+ */
+#ifndef VMEXEC_TESTS_STUB_H
+#define VMEXEC_TESTS_STUB_H
+
+#include <stddef.h>
+#include <sys/types.h>
+#include <libvmexec.h>
+
+#define CODE_ADDR	0x7e1000000000UL
+#define DATA_ADDR	0x7e1000100000UL
+#define STACK_TOP	0x7e1000210000UL
+#define PAGE		4096UL
+
+struct stub {
+	pid_t pid;
+	int fd;
+};
+
+/*
+ * Fork the stub (it stops itself for ever; SIGUSR2 makes it exec busybox
+ * sleep), bind a new vmexec file to it, map CODE_ADDR (r-x) and DATA_ADDR
+ * (rw-, up to STACK_TOP) there. Fails the test on error.
+ */
+void stub_start(struct stub *s);
+void stub_stop(struct stub *s);
+/* Copy bytes into or out of the stub's memory (SYSCALLS read/write). */
+void stub_poke(struct stub *s, unsigned long addr, const void *buf, size_t len);
+void stub_peek(struct stub *s, unsigned long addr, void *buf, size_t len);
+/* A run at rip with the stack 64 bytes below STACK_TOP. */
+void run_init(struct vmexec_run *run, unsigned long rip);
+int run_guest(struct stub *s, struct vmexec_run *run);
+
+#endif /* VMEXEC_TESTS_STUB_H */

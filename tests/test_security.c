@@ -1,0 +1,662 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Everything the module does for a caller is what the caller could have done
+ * itself, checked the same way: audit records, the tracer's stops, the
+ * seccomp filter, the memory cgroup, capabilities, port I/O, and exit
+ * registers that are valid input again.
+ *
+ * The guests these run in have audit enabled with a rule loaded (harness
+ * init), cgroup v2 with the memory controller at /sys/fs/cgroup and tracefs
+ * at /sys/kernel/tracing.
+ */
+#define _GNU_SOURCE
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/io.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/ptrace.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <libvmexec.h>
+#include "audit_nl.h"
+#include "helpers.h"
+#include "stub.h"
+
+#define SIGBIT(sig)	(1ULL << ((sig) - 1))
+#define X86_RF		0x10000UL
+#define X86_TF		0x100UL
+#define X86_NT		0x4000UL
+
+/* ud2 */
+static const unsigned char code_ud2[] = { 0x0f, 0x0b };
+/* mov $123,%eax; syscall */
+static const unsigned char code_exit123[] = { 0xb8, 0x7b, 0, 0, 0, 0x0f, 0x05 };
+/* pushfq; pop %rdi; mov $123,%eax; syscall */
+static const unsigned char code_flags123[] = { 0x9c, 0x5f, 0xb8, 0x7b, 0, 0, 0, 0x0f, 0x05 };
+/* A guest that does one syscall (number and args in its registers), then ud2. */
+static const unsigned char code_syscall_ud2[] = { 0x0f, 0x05, 0x0f, 0x0b };
+
+/* Run the audit daemon's side: a socket receiving records, one rule on @nr. */
+struct auditor {
+	int fd;
+	int nr;
+	const char *key;
+};
+
+static void auditor_start(struct auditor *a, int nr, const char *key)
+{
+	a->nr = nr;
+	a->key = key;
+	a->fd = audit_nl_open();
+	ck_assert_int_ge(a->fd, 0);
+	assert_ret(audit_nl_set_pid(a->fd, getpid()), 0);
+	assert_ret(audit_nl_syscall_rule(a->fd, 1, &nr, 1, key), 0);
+}
+
+static void auditor_stop(struct auditor *a)
+{
+	audit_nl_syscall_rule(a->fd, 0, &a->nr, 1, a->key);
+	audit_nl_set_pid(a->fd, 0);
+	close(a->fd);
+}
+
+/*
+ * After a RUN that ends on a signal, the caller's next syscall is audited
+ * normally (no record left open: no WARN in __audit_syscall_entry, and the
+ * next call's record is not lost).
+ */
+START_TEST(test_audit_signal_exit_leaves_no_record_open)
+{
+	struct audit_nl_syscall recs[2];
+	struct vmexec_run run;
+	struct auditor a;
+	struct stub s;
+	long ppid;
+
+	stub_start(&s);
+	stub_poke(&s, CODE_ADDR, code_ud2, sizeof(code_ud2));
+	auditor_start(&a, SYS_getppid, "vmexec-t-signal");
+	run_init(&run, CODE_ADDR);
+	run.sigmask = SIGBIT(SIGILL);
+	assert_ret(run_guest(&s, &run), 0);
+	ck_assert_uint_eq(run.exit_reason, VMEXEC_EXIT_SIGNAL);
+	ppid = syscall(SYS_getppid);
+	/* Exactly one record: the getppid's, with its result. */
+	assert_ret(audit_nl_collect(a.fd, a.key, getpid(), recs, 2, 1500), 1);
+	ck_assert_int_eq(recs[0].nr, SYS_getppid);
+	ck_assert_int_eq(recs[0].success, 1);
+	ck_assert_int_eq(recs[0].exit, ppid);
+	auditor_stop(&a);
+	stub_stop(&s);
+}
+END_TEST
+
+/* A passed-through guest call gets the audit record the call gets natively. */
+START_TEST(test_audit_passthrough_call_has_its_record)
+{
+	struct audit_nl_syscall recs[2];
+	struct vmexec_passthrough pt;
+	struct vmexec_run run;
+	struct auditor a;
+	struct stub s;
+	int p[2];
+
+	stub_start(&s);
+	stub_poke(&s, CODE_ADDR, code_syscall_ud2, sizeof(code_syscall_ud2));
+	ck_assert_int_eq(pipe(p), 0);
+	xwrite(p[1], "x", 1);
+	vmexec_passthrough_init(&pt);
+	assert_ret(vmexec_passthrough_add(&pt, "read"), 0);
+	assert_ret(vmexec_set_passthrough(s.fd, &pt), 0);
+	auditor_start(&a, SYS_read, "vmexec-t-pt");
+	run_init(&run, CODE_ADDR);
+	run.regs.rax = SYS_read;
+	run.regs.rdi = p[0];
+	run.regs.rsi = DATA_ADDR;
+	run.regs.rdx = 1;
+	run.sigmask = SIGBIT(SIGILL);
+	assert_ret(run_guest(&s, &run), 0);
+	ck_assert_uint_eq(run.exit_reason, VMEXEC_EXIT_SIGNAL);
+	ck_assert_int_eq((long)run.regs.rax, 1);
+	assert_ret(audit_nl_collect(a.fd, a.key, getpid(), recs, 2, 1500), 1);
+	ck_assert_int_eq(recs[0].nr, SYS_read);
+	ck_assert_int_eq(recs[0].exit, 1);
+	auditor_stop(&a);
+	close(p[0]);
+	close(p[1]);
+	stub_stop(&s);
+}
+END_TEST
+
+/* Each SYSCALLS entry gets the audit record of that call. */
+START_TEST(test_audit_syscalls_entries_have_their_records)
+{
+	struct audit_nl_syscall recs[3];
+	struct vmexec_syscall sc[2];
+	struct auditor a;
+	struct stub s;
+
+	stub_start(&s);
+	auditor_start(&a, SYS_mincore, "vmexec-t-batch");
+	/* mincore of an unmapped range: -ENOMEM; of the data page: 0. */
+	vmexec_prep_syscall(&sc[0], SYS_mincore, TEST_ADDR(3), PAGE, DATA_ADDR, 0, 0, 0);
+	vmexec_prep_syscall(&sc[1], SYS_mincore, DATA_ADDR, PAGE, DATA_ADDR, 0, 0, 0);
+	assert_ret(vmexec_syscalls(s.fd, sc, 2, 0), 2);
+	assert_ret(sc[0].ret, -ENOMEM);
+	assert_ret(sc[1].ret, 0);
+	assert_ret(audit_nl_collect(a.fd, a.key, getpid(), recs, 3, 1500), 2);
+	ck_assert_int_eq(recs[0].nr, SYS_mincore);
+	ck_assert_int_eq(recs[0].success, 0);
+	ck_assert_int_eq(recs[0].exit, -ENOMEM);
+	ck_assert_int_eq(recs[1].exit, 0);
+	ck_assert_str_ne(recs[0].stamp, recs[1].stamp);
+	auditor_stop(&a);
+	stub_stop(&s);
+}
+END_TEST
+
+/* A PTRACE_SYSCALL tracer gets the RUN ioctl's exit stop after a signal exit. */
+START_TEST(test_tracer_sees_run_exit_after_signal_exit)
+{
+	struct __ptrace_syscall_info info;
+	int status, entries = 0, exits = 0;
+	struct vmexec_run run;
+	struct stub s;
+	pid_t pid;
+
+	stub_start(&s);
+	stub_poke(&s, CODE_ADDR, code_ud2, sizeof(code_ud2));
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		ptrace(PTRACE_TRACEME, 0, 0, 0);
+		raise(SIGSTOP);
+		run_init(&run, CODE_ADDR);
+		run.sigmask = SIGBIT(SIGILL);
+		_exit(vmexec_run(s.fd, &run) == 0 &&
+		      run.exit_reason == VMEXEC_EXIT_SIGNAL ? 0 : 1);
+	}
+	assert_ret(reap_timeout(pid, &status, WAIT_MS), 0);
+	ck_assert(WIFSTOPPED(status));
+	ck_assert_int_eq(ptrace(PTRACE_SETOPTIONS, pid, 0, PTRACE_O_TRACESYSGOOD |
+				PTRACE_O_EXITKILL), 0);
+	for (;;) {
+		ck_assert_int_eq(ptrace(PTRACE_SYSCALL, pid, 0, 0), 0);
+		assert_ret(reap_timeout(pid, &status, WAIT_MS), 0);
+		if (WIFEXITED(status))
+			break;
+		ck_assert(WIFSTOPPED(status));
+		if (WSTOPSIG(status) != (SIGTRAP | 0x80))
+			continue;
+		ck_assert_int_gt(ptrace(PTRACE_GET_SYSCALL_INFO, pid, sizeof(info), &info), 0);
+		if (info.op == PTRACE_SYSCALL_INFO_ENTRY && info.entry.nr == SYS_ioctl &&
+		    info.entry.args[1] == VMEXEC_IOC_RUN)
+			entries++;
+		else if (info.op == PTRACE_SYSCALL_INFO_EXIT && entries > exits)
+			exits++;
+	}
+	ck_assert_int_eq(WEXITSTATUS(status), 0);
+	ck_assert_int_eq(entries, 1);
+	ck_assert_int_eq(exits, 1);
+	stub_stop(&s);
+}
+END_TEST
+
+/* Install a filter: @nr -> @action, everything else allowed. */
+static int install_filter(int nr, unsigned int action)
+{
+	struct sock_filter f[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, nr, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, action),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	struct sock_fprog prog = { .len = sizeof(f) / sizeof(f[0]), .filter = f };
+
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0))
+		return -errno;
+	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog))
+		return -errno;
+	return 0;
+}
+
+struct filtered_batch {
+	int fd;
+	unsigned int action;
+};
+
+/* In a child: under a filter on mincore, SYSCALLS mincore's result. */
+static int filtered_mincore(void *arg)
+{
+	struct filtered_batch *fb = arg;
+	struct vmexec_syscall sc[2];
+	int err;
+
+	err = install_filter(SYS_mincore, fb->action);
+	if (err)
+		return CHILD_SETUP_ERR - err;
+	vmexec_prep_syscall(&sc[0], SYS_mincore, DATA_ADDR, PAGE, DATA_ADDR, 0, 0, 0);
+	prep_nop(&sc[1]);
+	err = vmexec_syscalls(fb->fd, sc, 2, 0);
+	if (err != 2)
+		return CHILD_SETUP_ERR + 1000 - err;
+	/* The nop is not filtered: it must have run. */
+	if (sc[1].ret != 0)
+		return CHILD_SETUP_ERR + 2000;
+	return (int)sc[0].ret;
+}
+
+static int run_filtered_mincore(unsigned int action)
+{
+	struct filtered_batch fb;
+	_cleanup_child_ struct child c = { 0 };
+	struct stub s;
+	int res = 0;
+
+	stub_start(&s);
+	fb.fd = s.fd;
+	fb.action = action;
+	assert_ret(child_start(&c, filtered_mincore, &fb), 0);
+	assert_ret(child_result(&c, &res), 0);
+	stub_stop(&s);
+	return res;
+}
+
+/* SECCOMP_RET_ERRNO on a call makes that SYSCALLS entry return the errno. */
+START_TEST(test_seccomp_errno_governs_syscalls_entry)
+{
+	assert_ret(run_filtered_mincore(SECCOMP_RET_ERRNO | EACCES), -EACCES);
+}
+END_TEST
+
+/* TRAP (or any action without exact meaning here): -EPERM, no SIGSYS. */
+START_TEST(test_seccomp_trap_refuses_syscalls_entry)
+{
+	assert_ret(run_filtered_mincore(SECCOMP_RET_TRAP), -EPERM);
+	assert_ret(run_filtered_mincore(SECCOMP_RET_KILL_PROCESS), -EPERM);
+}
+END_TEST
+
+/* SECCOMP_RET_LOG runs the call. */
+START_TEST(test_seccomp_log_runs_syscalls_entry)
+{
+	assert_ret(run_filtered_mincore(SECCOMP_RET_LOG), 0);
+}
+END_TEST
+
+/* In a child: a guest's passed-through read under a filter denying read. */
+static int filtered_passthrough(void *arg)
+{
+	struct filtered_batch *fb = arg;
+	struct vmexec_run run;
+	int err;
+
+	err = install_filter(SYS_read, fb->action);
+	if (err)
+		return CHILD_SETUP_ERR - err;
+	vmexec_run_prep(&run, CODE_ADDR, STACK_TOP - 64);
+	run.regs.rax = SYS_read;
+	run.regs.rdi = 0;
+	run.regs.rsi = DATA_ADDR;
+	run.regs.rdx = 0;
+	run.sigmask = SIGBIT(SIGILL);
+	err = vmexec_run(fb->fd, &run);
+	if (err)
+		return CHILD_SETUP_ERR + 1000 - err;
+	/* An exit at the read: reason 1, the number; run in place: ud2's SIGILL. */
+	return (int)run.exit_reason * 1000 + (int)run.exit.syscall.nr;
+}
+
+/* A passed-through call the filter does not allow exits to the supervisor. */
+START_TEST(test_seccomp_denied_passthrough_call_exits)
+{
+	_cleanup_child_ struct child c = { 0 };
+	struct vmexec_passthrough pt;
+	struct filtered_batch fb;
+	struct stub s;
+	int res = 0;
+
+	stub_start(&s);
+	stub_poke(&s, CODE_ADDR, code_syscall_ud2, sizeof(code_syscall_ud2));
+	vmexec_passthrough_init(&pt);
+	assert_ret(vmexec_passthrough_add(&pt, "read"), 0);
+	assert_ret(vmexec_set_passthrough(s.fd, &pt), 0);
+	fb.fd = s.fd;
+	fb.action = SECCOMP_RET_ERRNO | EPERM;
+	assert_ret(child_start(&c, filtered_passthrough, &fb), 0);
+	assert_ret(child_result(&c, &res), 0);
+	ck_assert_int_eq(res, VMEXEC_EXIT_SYSCALL * 1000 + SYS_read);
+	stub_stop(&s);
+}
+END_TEST
+
+/* Path calls pass through only with VMEXEC_PASSTHROUGH_PATHS. */
+START_TEST(test_passthrough_path_calls_need_opt_in)
+{
+	static const char *const paths[] = {
+		"openat", "newfstatat", "statx", "readlinkat", "faccessat",
+	};
+	struct vmexec_passthrough pt;
+	struct stub s;
+	unsigned int i;
+
+	stub_start(&s);
+	for (i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+		vmexec_passthrough_init(&pt);
+		assert_ret(vmexec_passthrough_add(&pt, paths[i]), 0);
+		assert_ret(vmexec_set_passthrough(s.fd, &pt), -EPERM);
+		pt.flags = VMEXEC_PASSTHROUGH_PATHS;
+		assert_ret(vmexec_set_passthrough(s.fd, &pt), 0);
+	}
+	stub_stop(&s);
+}
+END_TEST
+
+/* madvise(MADV_HWPOISON / MADV_SOFT_OFFLINE) is never run for a caller. */
+START_TEST(test_madvise_poison_refused)
+{
+	struct stub s;
+	long ret;
+
+	stub_start(&s);
+	assert_ret(vmexec_syscall(s.fd, &ret, SYS_madvise, DATA_ADDR, PAGE, 100 /* HWPOISON */,
+				  0, 0, 0), 0);
+	assert_ret(ret, -EPERM);
+	assert_ret(vmexec_syscall(s.fd, &ret, SYS_madvise, DATA_ADDR, PAGE,
+				  101 /* SOFT_OFFLINE */, 0, 0, 0), 0);
+	assert_ret(ret, -EPERM);
+	stub_stop(&s);
+}
+END_TEST
+
+/* Passed-through calls run without the caller's capabilities: mlock at RLIMIT 0. */
+START_TEST(test_passthrough_runs_without_capabilities)
+{
+	struct rlimit rl = { 0, 0 };
+	struct vmexec_passthrough pt;
+	struct vmexec_run run;
+	struct stub s;
+
+	stub_start(&s);
+	stub_poke(&s, CODE_ADDR, code_syscall_ud2, sizeof(code_syscall_ud2));
+	vmexec_passthrough_init(&pt);
+	assert_ret(vmexec_passthrough_add(&pt, "mlock"), 0);
+	assert_ret(vmexec_set_passthrough(s.fd, &pt), 0);
+	ck_assert_int_eq(setrlimit(RLIMIT_MEMLOCK, &rl), 0);
+	/* We are root with CAP_IPC_LOCK: our own mlock would succeed. */
+	run_init(&run, CODE_ADDR);
+	run.regs.rax = SYS_mlock;
+	run.regs.rdi = DATA_ADDR;
+	run.regs.rsi = PAGE;
+	run.sigmask = SIGBIT(SIGILL);
+	assert_ret(run_guest(&s, &run), 0);
+	ck_assert_uint_eq(run.exit_reason, VMEXEC_EXIT_SIGNAL);
+	assert_ret((long)run.regs.rax, -EPERM);
+	stub_stop(&s);
+}
+END_TEST
+
+/* A caller with port I/O permission (ioperm) cannot run guests. */
+START_TEST(test_run_refuses_caller_with_ioperm)
+{
+	struct vmexec_run run;
+	struct stub s;
+
+	stub_start(&s);
+	stub_poke(&s, CODE_ADDR, code_exit123, sizeof(code_exit123));
+	ck_assert_int_eq(ioperm(0x80, 1, 1), 0);
+	run_init(&run, CODE_ADDR);
+	assert_ret(run_guest(&s, &run), -EOPNOTSUPP);
+	ck_assert_int_eq(ioperm(0x80, 1, 0), 0);
+	assert_ret(run_guest(&s, &run), 0);
+	ck_assert_uint_eq(run.exit_reason, VMEXEC_EXIT_SYSCALL);
+	stub_stop(&s);
+}
+END_TEST
+
+/* RF, TF and NT in the registers passed in are accepted and cleared. */
+START_TEST(test_run_accepts_and_clears_exit_flags)
+{
+	struct vmexec_run run;
+	struct stub s;
+
+	stub_start(&s);
+	stub_poke(&s, CODE_ADDR, code_flags123, sizeof(code_flags123));
+	run_init(&run, CODE_ADDR);
+	run.regs.rflags |= X86_RF | X86_TF | X86_NT;
+	assert_ret(run_guest(&s, &run), 0);
+	ck_assert_uint_eq(run.exit_reason, VMEXEC_EXIT_SYSCALL);
+	ck_assert_uint_eq(run.exit.syscall.nr, 123);
+	/* pushfq saw neither TF nor NT (RF never shows in a pushf image). */
+	ck_assert_uint_eq(run.exit.syscall.args[0] & (X86_TF | X86_NT), 0);
+	stub_stop(&s);
+}
+END_TEST
+
+/* Any canonical fs/gs base (what WRFSBASE accepts) can be passed in. */
+START_TEST(test_run_accepts_canonical_kernel_half_bases)
+{
+	struct vmexec_run run;
+	struct stub s;
+
+	stub_start(&s);
+	stub_poke(&s, CODE_ADDR, code_exit123, sizeof(code_exit123));
+	run_init(&run, CODE_ADDR);
+	run.regs.fs_base = 0xffff888000000000UL;
+	run.regs.gs_base = 0xfffffffffffff000UL;
+	assert_ret(run_guest(&s, &run), 0);
+	ck_assert_uint_eq(run.exit_reason, VMEXEC_EXIT_SYSCALL);
+	ck_assert_uint_eq(run.regs.fs_base, 0xffff888000000000UL);
+	ck_assert_uint_eq(run.regs.gs_base, 0xfffffffffffff000UL);
+	run_init(&run, CODE_ADDR);
+	run.regs.fs_base = 0x0000800000000000UL;	/* not canonical */
+	assert_ret(run_guest(&s, &run), -EINVAL);
+	stub_stop(&s);
+}
+END_TEST
+
+/*
+ * The memory cgroup: the leader exits while the first other thread runs a
+ * guest. The thread that remains must still be charged to the cgroup.
+ */
+#define CG_DIR		"/sys/fs/cgroup/vmexec-test-owner"
+#define TOUCH_MB	24
+
+struct owner_test {
+	int fd;			/* bound to the stub */
+	pid_t stub;
+	pthread_t guest;
+	volatile int guest_err;
+	int res_fd;		/* result: memory.current delta in KiB */
+};
+
+static long cg_current_kib(void)
+{
+	char buf[32] = "";
+	int fd = open(CG_DIR "/memory.current", O_RDONLY);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	return n > 0 ? atol(buf) / 1024 : -EIO;
+}
+
+/* Guest: movabs $DATA_ADDR,%rax; movl $1,(%rax); 1: jmp 1b */
+static const unsigned char code_mark_spin[] = {
+	0x48, 0xb8, 0x00, 0x00, 0x10, 0x00, 0x10, 0x7e, 0x00, 0x00,
+	0xc7, 0x00, 0x01, 0x00, 0x00, 0x00, 0xeb, 0xfe,
+};
+
+static void *owner_guest(void *arg)
+{
+	struct owner_test *t = arg;
+	struct vmexec_run run;
+
+	vmexec_run_prep(&run, CODE_ADDR, STACK_TOP - 64);
+	run.sigmask = SIGBIT(SIGUSR1);
+	t->guest_err = vmexec_run(t->fd, &run);
+	if (!t->guest_err && run.exit_reason != VMEXEC_EXIT_SIGNAL)
+		t->guest_err = -EPROTO;
+	return NULL;
+}
+
+/* Wait for the guest's mark in the stub (bounded). */
+static int wait_guest_mark(pid_t stub)
+{
+	int i, v = 0;
+
+	for (i = 0; i < WAIT_MS; i++) {
+		struct iovec l = { &v, sizeof(v) };
+		struct iovec r = { (void *)DATA_ADDR, sizeof(v) };
+
+		if (process_vm_readv(stub, &l, 1, &r, 1, 0) == sizeof(v) && v == 1)
+			return 0;
+		usleep(1000);
+	}
+	return -ETIMEDOUT;
+}
+
+static void *owner_toucher(void *arg)
+{
+	struct owner_test *t = arg;
+	long before, after, res;
+	pid_t leader = getpid();
+	char path[64], st[256];
+	int i;
+	char *p;
+
+	/* Wait until the leader has exited (its thread is a zombie). */
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", leader, leader);
+	for (i = 0; i < WAIT_MS; i++) {
+		int fd = open(path, O_RDONLY);
+		ssize_t n = fd < 0 ? -1 : read(fd, st, sizeof(st) - 1);
+
+		if (fd >= 0)
+			close(fd);
+		if (n > 0) {
+			char *c;
+
+			st[n] = 0;
+			c = strrchr(st, ')');
+			if (c && (c[2] == 'Z' || c[2] == 'X'))
+				break;
+		}
+		usleep(1000);
+	}
+	/* The guest thread comes back; then this thread touches memory. */
+	pthread_kill(t->guest, SIGUSR1);
+	pthread_join(t->guest, NULL);
+	before = cg_current_kib();
+	p = mmap(NULL, TOUCH_MB << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED) {
+		res = CHILD_SETUP_ERR + errno;
+	} else {
+		memset(p, 1, TOUCH_MB << 20);
+		after = cg_current_kib();
+		res = t->guest_err ? CHILD_SETUP_ERR + 500 - t->guest_err :
+		      before < 0 || after < 0 ? CHILD_SETUP_ERR + 900 : after - before;
+	}
+	i = (int)res;
+	if (write(t->res_fd, &i, sizeof(i)) != sizeof(i))
+		_exit(3);
+	_exit(0);
+}
+
+START_TEST(test_memcg_owner_survives_leader_exit)
+{
+	struct owner_test t;
+	struct stub s;
+	int p[2], res = 0, status;
+	pid_t pid;
+
+	ck_assert_int_eq(access("/sys/fs/cgroup/cgroup.controllers", F_OK), 0);
+	ck_assert(mkdir(CG_DIR, 0755) == 0 || errno == EEXIST);
+	stub_start(&s);
+	stub_poke(&s, CODE_ADDR, code_mark_spin, sizeof(code_mark_spin));
+	xpipe(p);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		pthread_t toucher;
+		int cg = open(CG_DIR "/cgroup.procs", O_WRONLY);
+
+		if (cg < 0 || write(cg, "0", 1) != 1)
+			_exit(2);
+		close(cg);
+		t.fd = s.fd;
+		t.stub = s.pid;
+		t.res_fd = p[1];
+		t.guest_err = 0;
+		/* Thread order: leader, guest, toucher. */
+		if (pthread_create(&t.guest, NULL, owner_guest, &t) ||
+		    wait_guest_mark(s.pid) ||
+		    pthread_create(&toucher, NULL, owner_toucher, &t))
+			_exit(2);
+		pthread_exit(NULL);
+	}
+	ck_assert_int_eq(read_timeout(p[0], &res, sizeof(res), 3 * WAIT_MS), sizeof(res));
+	assert_ret(reap_timeout(pid, &status, WAIT_MS), 0);
+	/* Charged to the cgroup: at least the pages touched. */
+	ck_assert_msg(res >= TOUCH_MB * 1024, "memory.current grew by %d KiB, want >= %d",
+		      res, TOUCH_MB * 1024);
+	close(p[0]);
+	close(p[1]);
+	stub_stop(&s);
+	rmdir(CG_DIR);
+}
+END_TEST
+
+Suite *suite_security(void)
+{
+	Suite *s = suite_create("security");
+	TCase *tc;
+
+	tc = tcase_new("audit");
+	tcase_add_test(tc, test_audit_signal_exit_leaves_no_record_open);
+	tcase_add_test(tc, test_audit_passthrough_call_has_its_record);
+	tcase_add_test(tc, test_audit_syscalls_entries_have_their_records);
+	tcase_add_test(tc, test_tracer_sees_run_exit_after_signal_exit);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_new("seccomp");
+	tcase_add_test(tc, test_seccomp_errno_governs_syscalls_entry);
+	tcase_add_test(tc, test_seccomp_trap_refuses_syscalls_entry);
+	tcase_add_test(tc, test_seccomp_log_runs_syscalls_entry);
+	tcase_add_test(tc, test_seccomp_denied_passthrough_call_exits);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_new("authority");
+	tcase_add_test(tc, test_passthrough_path_calls_need_opt_in);
+	tcase_add_test(tc, test_madvise_poison_refused);
+	tcase_add_test(tc, test_passthrough_runs_without_capabilities);
+	tcase_add_test(tc, test_run_refuses_caller_with_ioperm);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_new("registers");
+	tcase_add_test(tc, test_run_accepts_and_clears_exit_flags);
+	tcase_add_test(tc, test_run_accepts_canonical_kernel_half_bases);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_new("memcg");
+	tcase_add_test(tc, test_memcg_owner_survives_leader_exit);
+	suite_add_tcase(s, tc);
+	return s;
+}
