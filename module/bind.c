@@ -12,8 +12,9 @@
  *
  * mm_users alone does not say the target still lives: a thread of ours in
  * guest mode holds its own. So the binding also keeps the target's struct
- * pid, and ends for good once no thread of that process uses the mm (it
- * exited, or exec'd into another one).
+ * pid (the thread group's, also when BIND got a thread's pidfd), and ends
+ * for good once no thread of that process uses the mm (it exited, or
+ * exec'd into another one).
  */
 #include <linux/file.h>
 #include <linux/pid.h>
@@ -50,12 +51,14 @@ static struct mm_struct *vmexec_pidfd_mm(int pidfd, struct pid **pidp)
 
 	/* NULL for kernel threads and tasks past exit_mm(). */
 	mm = vmexec_k_mm_access(task, PTRACE_MODE_ATTACH_REALCREDS);
-	put_task_struct(task);
+	put_pid(pid);
 	if (IS_ERR_OR_NULL(mm)) {
-		put_pid(pid);
+		put_task_struct(task);
 		return mm ? mm : ERR_PTR(-ESRCH);
 	}
-	*pidp = pid;
+	/* A thread's pidfd binds its process: the thread may exit first. */
+	*pidp = get_pid(task_tgid(task));
+	put_task_struct(task);
 	return mm;
 }
 

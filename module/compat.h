@@ -57,6 +57,13 @@
 #define VMEXEC_AUDIT		0
 #endif
 
+/* The vsyscall page may be emulated (vsyscall=xonly or emulate). */
+#ifdef CONFIG_X86_VSYSCALL_EMULATION
+#define VMEXEC_VSYSCALL		1
+#else
+#define VMEXEC_VSYSCALL		0
+#endif
+
 /* A thread may be in the middle of a uprobe's out-of-line single-step. */
 #ifdef CONFIG_UPROBES
 #define VMEXEC_UPROBES		1

@@ -166,7 +166,10 @@ static void vmexec_guest_report(struct vmexec_guest *g, struct pt_regs *regs)
 			err = -EFAULT;
 	}
 	regs->ax = err;
-	atomic64_inc(&g->vf->stat_exits[g->exit_reason]);
+	if (err && g->exit_reason == VMEXEC_EXIT_SIGNAL)
+		vmexec_rehold_signal(g->vf, &g->exit);
+	else
+		atomic64_inc(&g->vf->stat_exits[g->exit_reason]);
 	vmexec_guest_put(g);
 }
 
@@ -317,4 +320,16 @@ void vmexec_guest_signal(struct pt_regs *regs)
 	 * Anything still pending is not in the sigmask: the next pass of the
 	 * exit loop delivers it, by the kernel's own code, on the caller's state.
 	 */
+}
+
+/*
+ * Replaces emulate_vsyscall() for a thread in guest mode: the vsyscall page
+ * (vsyscall=xonly or emulate) is never emulated for a guest, which would
+ * run gettimeofday/time/getcpu without an exit and under the caller's
+ * seccomp filter. The fetch faults instead: SIGSEGV at the vsyscall address.
+ */
+bool vmexec_guest_vsyscall(unsigned long error_code, struct pt_regs *regs,
+			   unsigned long address)
+{
+	return false;
 }

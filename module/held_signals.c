@@ -214,6 +214,30 @@ int vmexec_report_held_signal(struct vmexec_file *vf, u64 sigmask,
 	return 1;
 }
 
+/*
+ * A signal exit that could not be written to the caller: the signal it
+ * reported is held again, first in line for the thread's next RUN. If even
+ * that fails, the signal goes back to the thread, as if it came now.
+ */
+void vmexec_rehold_signal(struct vmexec_file *vf, const union vmexec_exit *exit)
+{
+	struct vmexec_held_sig *h = kzalloc(sizeof(*h), GFP_KERNEL_ACCOUNT);
+	kernel_siginfo_t info;
+
+	memcpy(&info, exit->signal.siginfo, sizeof(info));
+	if (!h) {
+		send_sig_info(info.si_signo, &info, current);
+		return;
+	}
+	h->info = info;
+	h->trap_nr = exit->signal.trap_nr;
+	h->error_code = exit->signal.error_code;
+	h->thread = get_task_pid(current, PIDTYPE_PID);
+	spin_lock(&vf->held_lock);
+	list_add(&h->node, &vf->held);
+	spin_unlock(&vf->held_lock);
+}
+
 void vmexec_held_free(struct vmexec_file *vf)
 {
 	struct vmexec_held_sig *h, *tmp;

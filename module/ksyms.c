@@ -157,12 +157,16 @@ static int vmexec_gate_arm(struct vmexec_gate *gate, unsigned long target)
 struct vmexec_hook {
 	const char *symbol;
 	void *handler;
+	bool needed;
 	struct ftrace_ops ops;
 };
 
+#define HOOK(sym, fn, need) { .symbol = #sym, .handler = (fn), .needed = (need) }
+
 static struct vmexec_hook vmexec_hooks[] = {
-	{ .symbol = "syscall_user_dispatch", .handler = vmexec_guest_syscall },
-	{ .symbol = "arch_do_signal_or_restart", .handler = vmexec_guest_signal },
+	HOOK(syscall_user_dispatch, vmexec_guest_syscall, true),
+	HOOK(arch_do_signal_or_restart, vmexec_guest_signal, true),
+	HOOK(emulate_vsyscall, vmexec_guest_vsyscall, VMEXEC_VSYSCALL),
 };
 
 static void notrace vmexec_hook_redirect(unsigned long ip, unsigned long parent_ip,
@@ -194,6 +198,8 @@ int vmexec_hooks_init(void)
 	int err;
 
 	for (i = 0; i < ARRAY_SIZE(vmexec_hooks); i++) {
+		if (!vmexec_hooks[i].needed)
+			continue;
 		err = vmexec_hook_arm(&vmexec_hooks[i]);
 		if (err) {
 			vmexec_hooks_exit();

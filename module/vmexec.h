@@ -121,12 +121,15 @@ struct vmexec_guest *vmexec_current_guest(void);
 void vmexec_guest_mark(struct vmexec_guest *g);
 bool vmexec_guest_syscall(struct pt_regs *regs);
 void vmexec_guest_signal(struct pt_regs *regs);
+bool vmexec_guest_vsyscall(unsigned long error_code, struct pt_regs *regs,
+			   unsigned long address);
 
 /* held_signals.c */
 void vmexec_hold_pending_signals(struct vmexec_file *vf, u64 sigmask);
 bool vmexec_take_held_signal(struct vmexec_file *vf, u64 sigmask, union vmexec_exit *exit);
 int vmexec_report_held_signal(struct vmexec_file *vf, u64 sigmask,
 			      struct vmexec_run __user *urun);
+void vmexec_rehold_signal(struct vmexec_file *vf, const union vmexec_exit *exit);
 void vmexec_held_free(struct vmexec_file *vf);
 
 /* cpu_state.c */

@@ -171,8 +171,13 @@ static int request(int fd, int type, const void *data, size_t len, struct audit_
 		     nlh = NLMSG_NEXT(nlh, n)) {
 			size_t plen = nlh->nlmsg_len - NLMSG_HDRLEN;
 
+			/*
+			 * Not ours (an audit record: sequence number 0, and
+			 * an nlmsg_len that cannot be trusted, see
+			 * audit_nl_read()): drop the whole datagram.
+			 */
 			if (nlh->nlmsg_seq != seq)
-				continue;
+				break;
 			if (nlh->nlmsg_type == NLMSG_ERROR) {
 				const struct nlmsgerr *e = NLMSG_DATA(nlh);
 
@@ -296,12 +301,18 @@ int audit_nl_read(int fd, int *type, char *buf, size_t len, int timeout_ms)
 	if (n < 0)
 		goto out;
 	nlh = (struct nlmsghdr *)dg;
-	if (!NLMSG_OK(nlh, (unsigned int)n)) {
+	if ((size_t)n < NLMSG_HDRLEN) {
 		n = -EBADMSG;
 		goto out;
 	}
 	*type = nlh->nlmsg_type;
-	plen = nlh->nlmsg_type == NLMSG_ERROR ? 0 : nlh->nlmsg_len - NLMSG_HDRLEN;
+	/*
+	 * The kernel's audit records (kauditd) carry an nlmsg_len without the
+	 * header's own length, a long-standing quirk of the audit netlink
+	 * protocol (see audit_log_end()): one message per datagram, so the
+	 * text is the rest of the datagram (padding, if any, is NULs).
+	 */
+	plen = nlh->nlmsg_type == NLMSG_ERROR ? 0 : (size_t)n - NLMSG_HDRLEN;
 	if (plen > len - 1)
 		plen = len - 1;
 	memcpy(buf, NLMSG_DATA(nlh), plen);

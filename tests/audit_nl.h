@@ -19,7 +19,8 @@
  * another one for its requests.
  *
  * The kernel sends every audit message in a datagram of its own; the
- * readers rely on that.
+ * readers rely on that (audit records' nlmsg_len leaves out the netlink
+ * header's length, so the datagram's length is the one to trust).
  *
  * Typical test:
  *	ctl = audit_nl_open();  rec = audit_nl_open();

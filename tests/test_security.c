@@ -16,6 +16,7 @@
 #include <linux/audit.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
+#include <linux/userfaultfd.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stddef.h>
@@ -624,6 +625,265 @@ START_TEST(test_memcg_owner_survives_leader_exit)
 }
 END_TEST
 
+/*
+ * uprobes: a guest whose probed instruction faults while it is being
+ * single-stepped out of line gets its exit only after the step is undone,
+ * with rip at the probed instruction, never in the XOL area.
+ */
+#define UPROBE_FILE	"/tmp/vmexec-uprobe-code"
+#define UPROBE_ADDR	(CODE_ADDR + 0x10000)
+#define TRACEFS		"/sys/kernel/tracing"
+
+static int write_str(const char *path, const char *str, int flags)
+{
+	int fd = open(path, O_WRONLY | flags);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = write(fd, str, strlen(str));
+	n = n == (ssize_t)strlen(str) ? 0 : n < 0 ? -errno : -EIO;
+	close(fd);
+	return (int)n;
+}
+
+START_TEST(test_uprobe_step_finishes_before_exit)
+{
+	/* mov (%rbx),%eax with rbx = 0: faults in the single-step. */
+	unsigned char code[PAGE] = { 0x8b, 0x03, 0x0f, 0x0b };
+	struct vmexec_run run;
+	struct stub s;
+	long ret;
+	int fd;
+
+	fd = open(UPROBE_FILE, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, code, sizeof(code)), (ssize_t)sizeof(code));
+	assert_ret(write_str(TRACEFS "/uprobe_events", "p:vmexec_t/step " UPROBE_FILE ":0x0\n",
+			     O_APPEND), 0);
+	assert_ret(write_str(TRACEFS "/events/vmexec_t/step/enable", "1", 0), 0);
+
+	stub_start(&s);
+	assert_ret(vmexec_syscall(s.fd, &ret, SYS_mmap, UPROBE_ADDR, PAGE, PROT_READ | PROT_EXEC,
+				  MAP_PRIVATE | MAP_FIXED_NOREPLACE, fd, 0), 0);
+	assert_ret(ret, (long)UPROBE_ADDR);
+	run_init(&run, UPROBE_ADDR);
+	run.regs.rbx = 0;
+	run.sigmask = SIGBIT(SIGSEGV);
+	assert_ret(run_guest(&s, &run), 0);
+	ck_assert_uint_eq(run.exit_reason, VMEXEC_EXIT_SIGNAL);
+	ck_assert_int_eq(run.exit.signal.signo, SIGSEGV);
+	ck_assert_uint_eq(run.exit.signal.addr, 0);
+	ck_assert_msg(run.regs.rip == UPROBE_ADDR, "exit rip %#llx, want the probe at %#lx",
+		      (unsigned long long)run.regs.rip, UPROBE_ADDR);
+	ck_assert_uint_eq(run.regs.rflags & X86_TF, 0);
+	/* And the registers of that exit run again (and fault again). */
+	assert_ret(run_guest(&s, &run), 0);
+	ck_assert_uint_eq(run.exit_reason, VMEXEC_EXIT_SIGNAL);
+	ck_assert_uint_eq(run.regs.rip, UPROBE_ADDR);
+	stub_stop(&s);
+
+	assert_ret(write_str(TRACEFS "/events/vmexec_t/step/enable", "0", 0), 0);
+	assert_ret(write_str(TRACEFS "/uprobe_events", "-:vmexec_t/step\n", O_APPEND), 0);
+	close(fd);
+	unlink(UPROBE_FILE);
+}
+END_TEST
+
+/* With vsyscall=xonly, a guest's vsyscall faults instead of being emulated. */
+START_TEST(test_vsyscall_faults_in_guest)
+{
+	/* mov $0xffffffffff600000,%rax; call *%rax; mov $123,%eax; syscall */
+	static const unsigned char code[] = {
+		0x48, 0xc7, 0xc0, 0x00, 0x00, 0x60, 0xff, 0xff, 0xd0,
+		0xb8, 0x7b, 0x00, 0x00, 0x00, 0x0f, 0x05,
+	};
+	char cmdline[1024] = "";
+	struct vmexec_run run;
+	struct stub s;
+	int fd;
+
+	fd = open("/proc/cmdline", O_RDONLY);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_gt(read(fd, cmdline, sizeof(cmdline) - 1), 0);
+	close(fd);
+	ck_assert_msg(strstr(cmdline, "vsyscall=xonly"), "boot with vsyscall=xonly: %s", cmdline);
+
+	stub_start(&s);
+	stub_poke(&s, CODE_ADDR, code, sizeof(code));
+	run_init(&run, CODE_ADDR);
+	run.sigmask = SIGBIT(SIGSEGV);
+	assert_ret(run_guest(&s, &run), 0);
+	ck_assert_uint_eq(run.exit_reason, VMEXEC_EXIT_SIGNAL);
+	ck_assert_int_eq(run.exit.signal.signo, SIGSEGV);
+	ck_assert_uint_eq(run.regs.rip, 0xffffffffff600000UL);
+	stub_stop(&s);
+}
+END_TEST
+
+/* A signal exit that cannot be written to the caller keeps its signal. */
+START_TEST(test_signal_kept_when_exit_cannot_be_written)
+{
+	/* ud2; mov $123,%eax; syscall */
+	static const unsigned char code[] = { 0x0f, 0x0b, 0xb8, 0x7b, 0, 0, 0, 0x0f, 0x05 };
+	struct vmexec_run *run;
+	struct stub s;
+
+	stub_start(&s);
+	stub_poke(&s, CODE_ADDR, code, sizeof(code));
+	run = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ck_assert(run != MAP_FAILED);
+	run_init(run, CODE_ADDR);
+	run->sigmask = SIGBIT(SIGILL);
+	/* Readable for the ioctl's copy in, not writable for the exit. */
+	ck_assert_int_eq(mprotect(run, PAGE, PROT_READ), 0);
+	assert_ret(vmexec_run(s.fd, run), -EFAULT);
+	ck_assert_int_eq(mprotect(run, PAGE, PROT_READ | PROT_WRITE), 0);
+	/* The next RUN reports the SIGILL without running the syscall. */
+	run_init(run, CODE_ADDR + 2);
+	run->sigmask = SIGBIT(SIGILL);
+	assert_ret(vmexec_run(s.fd, run), 0);
+	ck_assert_uint_eq(run->exit_reason, VMEXEC_EXIT_SIGNAL);
+	ck_assert_int_eq(run->exit.signal.signo, SIGILL);
+	ck_assert_uint_eq(run->exit.signal.addr, CODE_ADDR);
+	munmap(run, PAGE);
+	stub_stop(&s);
+}
+END_TEST
+
+/* A target with a second thread, which exits when told. */
+static int thread_pipe[2];
+
+static void *target_thread(void *arg)
+{
+	pid_t tid = (pid_t)syscall(SYS_gettid);
+	char c;
+
+	(void)arg;
+	if (write(thread_pipe[1], &tid, sizeof(tid)) != sizeof(tid))
+		_exit(2);
+	while (read(thread_pipe[0], &c, 1) != 1)
+		;
+	return NULL;
+}
+
+#ifndef PIDFD_THREAD
+#define PIDFD_THREAD	O_EXCL
+#endif
+
+/* BIND by a thread's pidfd binds the process: the thread may exit. */
+START_TEST(test_bind_by_thread_pidfd_outlives_thread)
+{
+	struct vmexec_syscall sc;
+	_cleanup_fd_ int vfd = -1, pfd = -1;
+	char path[64];
+	pid_t pid, tid = 0;
+	int i, up[2], down[2];
+
+	ck_assert_int_eq(pipe(up), 0);
+	ck_assert_int_eq(pipe(down), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		pthread_t t;
+
+		thread_pipe[0] = down[0];
+		thread_pipe[1] = up[1];
+		if (pthread_create(&t, NULL, target_thread, NULL))
+			_exit(2);
+		pthread_join(t, NULL);
+		for (;;)
+			pause();
+	}
+	ck_assert_int_eq(read_timeout(up[0], &tid, sizeof(tid), WAIT_MS), sizeof(tid));
+	pfd = (int)syscall(SYS_pidfd_open, tid, PIDFD_THREAD);
+	if (pfd < 0) {
+		/* Before 6.9 there are no thread pidfds at all. */
+		ck_assert_int_eq(errno, EINVAL);
+		kill_reap(&pid);
+		return;
+	}
+	vfd = xvmexec_open();
+	assert_ret(vmexec_bind_pidfd(vfd, pfd), 0);
+	ck_assert_int_eq(write(down[1], "x", 1), 1);
+	snprintf(path, sizeof(path), "/proc/%d/task/%d", pid, tid);
+	for (i = 0; i < WAIT_MS && access(path, F_OK) == 0; i++)
+		usleep(1000);
+	ck_assert_int_ne(access(path, F_OK), 0);
+	prep_nop(&sc);
+	assert_ret(vmexec_syscalls(vfd, &sc, 1, 0), 1);
+	assert_ret(sc.ret, 0);
+	kill_reap(&pid);
+}
+END_TEST
+
+/*
+ * userfaultfd: a SYSCALLS munmap of a range the target registered for
+ * UNMAP events waits for the target to read the event; SIGKILL ends it.
+ */
+#define UFFD_ADDR	TEST_ADDR(7)
+
+static int uffd_target(void *arg)
+{
+	struct uffdio_api api = { .api = UFFD_API, .features = UFFD_FEATURE_EVENT_UNMAP };
+	struct uffdio_register reg = {
+		.range = { .start = UFFD_ADDR, .len = PAGE },
+		.mode = UFFDIO_REGISTER_MODE_MISSING,
+	};
+	int uffd, ready = *(int *)arg, res = 0;
+
+	uffd = (int)syscall(SYS_userfaultfd, O_CLOEXEC);
+	if (uffd < 0 || ioctl(uffd, UFFDIO_API, &api))
+		res = CHILD_SETUP_ERR + errno;
+	else if (mmap((void *)UFFD_ADDR, PAGE, PROT_READ | PROT_WRITE,
+		      MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0) != (void *)UFFD_ADDR)
+		res = CHILD_SETUP_ERR + errno;
+	else if (ioctl(uffd, UFFDIO_REGISTER, &reg))
+		res = CHILD_SETUP_ERR + errno;
+	if (write(ready, &res, sizeof(res)) != sizeof(res) || res)
+		return res;
+	/* Never reads the event. */
+	for (;;)
+		pause();
+}
+
+static int uffd_munmap(void *arg)
+{
+	struct vmexec_syscall sc;
+	int fd = *(int *)arg;
+
+	vmexec_prep_syscall(&sc, SYS_munmap, UFFD_ADDR, PAGE, 0, 0, 0, 0);
+	return vmexec_syscalls(fd, &sc, 1, 0);
+}
+
+START_TEST(test_uffd_stall_ends_with_sigkill)
+{
+	_cleanup_child_ struct child tgt = { 0 }, caller = { 0 };
+	_cleanup_fd_ int vfd = -1, pfd = -1;
+	_cleanup_pipe_ int ready[2] = { -1, -1 };
+	int res = 1, i, status;
+	char state = 0;
+
+	/* The target: a child that registers the range, then waits for ever. */
+	xpipe(ready);
+	assert_ret(child_start(&tgt, uffd_target, &ready[1]), 0);
+	ck_assert_int_eq(read_timeout(ready[0], &res, sizeof(res), WAIT_MS), sizeof(res));
+	assert_ret(res, 0);
+	pfd = pidfd_open_pid(tgt.pid);
+	ck_assert_int_ge(pfd, 0);
+	vfd = xvmexec_open();
+	assert_ret(vmexec_bind_pidfd(vfd, pfd), 0);
+	assert_ret(child_start(&caller, uffd_munmap, &vfd), 0);
+	for (i = 0; i < WAIT_MS && (state = target_state(caller.pid)) != 'D'; i++)
+		usleep(1000);
+	ck_assert_msg(state == 'D', "caller state %c, want D (waiting for the target)", state);
+	ck_assert_int_eq(kill(caller.pid, SIGKILL), 0);
+	assert_ret(reap_timeout(caller.pid, &status, WAIT_MS), 0);
+	caller.pid = 0;
+	ck_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+}
+END_TEST
+
 Suite *suite_security(void)
 {
 	Suite *s = suite_create("security");
@@ -657,6 +917,17 @@ Suite *suite_security(void)
 
 	tc = tcase_new("memcg");
 	tcase_add_test(tc, test_memcg_owner_survives_leader_exit);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_new("exits");
+	tcase_add_test(tc, test_uprobe_step_finishes_before_exit);
+	tcase_add_test(tc, test_vsyscall_faults_in_guest);
+	tcase_add_test(tc, test_signal_kept_when_exit_cannot_be_written);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_new("binding");
+	tcase_add_test(tc, test_bind_by_thread_pidfd_outlives_thread);
+	tcase_add_test(tc, test_uffd_stall_ends_with_sigkill);
 	suite_add_tcase(s, tc);
 	return s;
 }
