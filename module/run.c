@@ -144,10 +144,10 @@ static bool vmexec_user_addr_ok(u64 addr)
 	return addr < TASK_SIZE_MAX;
 }
 
-/* What WRFSBASE and WRGSBASE accept: any canonical address. */
+/* What WRFSBASE and WRGSBASE accept: any address canonical for the paging mode. */
 static bool vmexec_base_ok(u64 base)
 {
-	return __is_canonical_address(base, boot_cpu_data.x86_virt_bits);
+	return __is_canonical_address(base, __VIRTUAL_MASK_SHIFT + 1);
 }
 
 static int vmexec_check_run(const struct vmexec_run *run)

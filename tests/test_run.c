@@ -384,7 +384,7 @@ START_TEST(test_run_bad_input)
 	run.regs.rflags |= 0x80000;	/* VIF */
 	ck_assert_int_eq(run_guest(&s, &run), -EINVAL);
 	run_init(&run, CODE_ADDR);
-	run.regs.fs_base = 0x0000800000000000UL;	/* not canonical */
+	run.regs.fs_base = 0x8000000000000000UL;	/* canonical in no paging mode */
 	ck_assert_int_eq(run_guest(&s, &run), -EINVAL);
 	run_init(&run, CODE_ADDR);
 	run.sigmask = 1ULL << (SIGKILL - 1);

@@ -53,28 +53,49 @@ static const unsigned char code_flags123[] = { 0x9c, 0x5f, 0xb8, 0x7b, 0, 0, 0, 
 /* A guest that does one syscall (number and args in its registers), then ud2. */
 static const unsigned char code_syscall_ud2[] = { 0x0f, 0x05, 0x0f, 0x0b };
 
-/* Run the audit daemon's side: a socket receiving records, one rule on @nr. */
-struct auditor {
-	int fd;
-	int nr;
-	const char *key;
-};
-
-static void auditor_start(struct auditor *a, int nr, const char *key)
+/*
+ * The audit daemon's side: this process receives the records (the daemon's
+ * own syscalls are never audited, so what is audited runs in a child).
+ * Runs fn(arg) in a child under one exit rule on syscall @nr with key @key
+ * and collects that child's records of the key (at most @max). Returns how
+ * many came; *res is fn's result.
+ */
+static int audited_child(int nr, const char *key, int (*fn)(void *), void *arg, int *res,
+			 struct audit_nl_syscall *recs, int max)
 {
-	a->nr = nr;
-	a->key = key;
-	a->fd = audit_nl_open();
-	ck_assert_int_ge(a->fd, 0);
-	assert_ret(audit_nl_set_pid(a->fd, getpid()), 0);
-	assert_ret(audit_nl_syscall_rule(a->fd, 1, &nr, 1, key), 0);
+	_cleanup_child_ struct child c = { 0 };
+	int fd, n;
+	pid_t pid;
+
+	fd = audit_nl_open();
+	ck_assert_int_ge(fd, 0);
+	assert_ret(audit_nl_set_pid(fd, getpid()), 0);
+	assert_ret(audit_nl_syscall_rule(fd, 1, &nr, 1, key), 0);
+	assert_ret(child_start(&c, fn, arg), 0);
+	pid = c.pid;
+	assert_ret(child_result(&c, res), 0);
+	n = audit_nl_collect(fd, key, pid, recs, max, 1500);
+	assert_ret(audit_nl_syscall_rule(fd, 0, &nr, 1, key), 0);
+	assert_ret(audit_nl_set_pid(fd, 0), 0);
+	close(fd);
+	return n;
 }
 
-static void auditor_stop(struct auditor *a)
+static struct stub audit_stub;
+
+/* In a child: a RUN that ends on a signal, then getpgid(0). */
+static int signal_exit_then_getpgid(void *arg)
 {
-	audit_nl_syscall_rule(a->fd, 0, &a->nr, 1, a->key);
-	audit_nl_set_pid(a->fd, 0);
-	close(a->fd);
+	struct vmexec_run run;
+	int err;
+
+	(void)arg;
+	vmexec_run_prep(&run, CODE_ADDR, STACK_TOP - 64);
+	run.sigmask = SIGBIT(SIGILL);
+	err = vmexec_run(audit_stub.fd, &run);
+	if (err || run.exit_reason != VMEXEC_EXIT_SIGNAL)
+		return CHILD_SETUP_ERR + 1000 - err;
+	return (int)syscall(SYS_getpgid, 0);
 }
 
 /*
@@ -85,90 +106,100 @@ static void auditor_stop(struct auditor *a)
 START_TEST(test_audit_signal_exit_leaves_no_record_open)
 {
 	struct audit_nl_syscall recs[2];
-	struct vmexec_run run;
-	struct auditor a;
-	struct stub s;
-	long ppid;
+	int res = 0;
 
-	stub_start(&s);
-	stub_poke(&s, CODE_ADDR, code_ud2, sizeof(code_ud2));
-	auditor_start(&a, SYS_getppid, "vmexec-t-signal");
-	run_init(&run, CODE_ADDR);
-	run.sigmask = SIGBIT(SIGILL);
-	assert_ret(run_guest(&s, &run), 0);
-	ck_assert_uint_eq(run.exit_reason, VMEXEC_EXIT_SIGNAL);
-	ppid = syscall(SYS_getppid);
-	/* Exactly one record: the getppid's, with its result. */
-	assert_ret(audit_nl_collect(a.fd, a.key, getpid(), recs, 2, 1500), 1);
-	ck_assert_int_eq(recs[0].nr, SYS_getppid);
+	stub_start(&audit_stub);
+	stub_poke(&audit_stub, CODE_ADDR, code_ud2, sizeof(code_ud2));
+	/* Exactly one record: the getpgid's, with its result. */
+	assert_ret(audited_child(SYS_getpgid, "vmexec-t-signal", signal_exit_then_getpgid, NULL,
+				 &res, recs, 2), 1);
+	ck_assert_int_eq(res, getpgid(0));
+	ck_assert_int_eq(recs[0].nr, SYS_getpgid);
 	ck_assert_int_eq(recs[0].success, 1);
-	ck_assert_int_eq(recs[0].exit, ppid);
-	auditor_stop(&a);
-	stub_stop(&s);
+	ck_assert_int_eq(recs[0].exit, res);
+	stub_stop(&audit_stub);
 }
 END_TEST
+
+static int audit_pipe[2];
+
+/* In a child: a guest's passed-through read of one byte. */
+static int passthrough_read(void *arg)
+{
+	struct vmexec_run run;
+	int err;
+
+	(void)arg;
+	vmexec_run_prep(&run, CODE_ADDR, STACK_TOP - 64);
+	run.regs.rax = SYS_read;
+	run.regs.rdi = audit_pipe[0];
+	run.regs.rsi = DATA_ADDR;
+	run.regs.rdx = 1;
+	run.sigmask = SIGBIT(SIGILL);
+	err = vmexec_run(audit_stub.fd, &run);
+	if (err || run.exit_reason != VMEXEC_EXIT_SIGNAL)
+		return CHILD_SETUP_ERR + 1000 - err;
+	return (int)run.regs.rax;
+}
 
 /* A passed-through guest call gets the audit record the call gets natively. */
 START_TEST(test_audit_passthrough_call_has_its_record)
 {
 	struct audit_nl_syscall recs[2];
 	struct vmexec_passthrough pt;
-	struct vmexec_run run;
-	struct auditor a;
-	struct stub s;
-	int p[2];
+	int res = 0;
 
-	stub_start(&s);
-	stub_poke(&s, CODE_ADDR, code_syscall_ud2, sizeof(code_syscall_ud2));
-	ck_assert_int_eq(pipe(p), 0);
-	xwrite(p[1], "x", 1);
+	stub_start(&audit_stub);
+	stub_poke(&audit_stub, CODE_ADDR, code_syscall_ud2, sizeof(code_syscall_ud2));
+	ck_assert_int_eq(pipe(audit_pipe), 0);
+	xwrite(audit_pipe[1], "x", 1);
 	vmexec_passthrough_init(&pt);
 	assert_ret(vmexec_passthrough_add(&pt, "read"), 0);
-	assert_ret(vmexec_set_passthrough(s.fd, &pt), 0);
-	auditor_start(&a, SYS_read, "vmexec-t-pt");
-	run_init(&run, CODE_ADDR);
-	run.regs.rax = SYS_read;
-	run.regs.rdi = p[0];
-	run.regs.rsi = DATA_ADDR;
-	run.regs.rdx = 1;
-	run.sigmask = SIGBIT(SIGILL);
-	assert_ret(run_guest(&s, &run), 0);
-	ck_assert_uint_eq(run.exit_reason, VMEXEC_EXIT_SIGNAL);
-	ck_assert_int_eq((long)run.regs.rax, 1);
-	assert_ret(audit_nl_collect(a.fd, a.key, getpid(), recs, 2, 1500), 1);
+	assert_ret(vmexec_set_passthrough(audit_stub.fd, &pt), 0);
+	assert_ret(audited_child(SYS_read, "vmexec-t-pt", passthrough_read, NULL, &res, recs, 2), 1);
+	ck_assert_int_eq(res, 1);
 	ck_assert_int_eq(recs[0].nr, SYS_read);
+	ck_assert_int_eq(recs[0].success, 1);
 	ck_assert_int_eq(recs[0].exit, 1);
-	auditor_stop(&a);
-	close(p[0]);
-	close(p[1]);
-	stub_stop(&s);
+	close(audit_pipe[0]);
+	close(audit_pipe[1]);
+	stub_stop(&audit_stub);
 }
 END_TEST
+
+/* In a child: mincore of an unmapped range (-ENOMEM), then of the data page. */
+static int batch_mincore(void *arg)
+{
+	struct vmexec_syscall sc[2];
+	int n;
+
+	(void)arg;
+	vmexec_prep_syscall(&sc[0], SYS_mincore, TEST_ADDR(3), PAGE, DATA_ADDR, 0, 0, 0);
+	vmexec_prep_syscall(&sc[1], SYS_mincore, DATA_ADDR, PAGE, DATA_ADDR, 0, 0, 0);
+	n = vmexec_syscalls(audit_stub.fd, sc, 2, 0);
+	if (n != 2 || sc[0].ret != -ENOMEM || sc[1].ret != 0)
+		return CHILD_SETUP_ERR + 1000 - n;
+	return 0;
+}
 
 /* Each SYSCALLS entry gets the audit record of that call. */
 START_TEST(test_audit_syscalls_entries_have_their_records)
 {
 	struct audit_nl_syscall recs[3];
-	struct vmexec_syscall sc[2];
-	struct auditor a;
-	struct stub s;
+	int res = 1;
 
-	stub_start(&s);
-	auditor_start(&a, SYS_mincore, "vmexec-t-batch");
-	/* mincore of an unmapped range: -ENOMEM; of the data page: 0. */
-	vmexec_prep_syscall(&sc[0], SYS_mincore, TEST_ADDR(3), PAGE, DATA_ADDR, 0, 0, 0);
-	vmexec_prep_syscall(&sc[1], SYS_mincore, DATA_ADDR, PAGE, DATA_ADDR, 0, 0, 0);
-	assert_ret(vmexec_syscalls(s.fd, sc, 2, 0), 2);
-	assert_ret(sc[0].ret, -ENOMEM);
-	assert_ret(sc[1].ret, 0);
-	assert_ret(audit_nl_collect(a.fd, a.key, getpid(), recs, 3, 1500), 2);
+	stub_start(&audit_stub);
+	assert_ret(audited_child(SYS_mincore, "vmexec-t-batch", batch_mincore, NULL, &res, recs,
+				 3), 2);
+	assert_ret(res, 0);
 	ck_assert_int_eq(recs[0].nr, SYS_mincore);
 	ck_assert_int_eq(recs[0].success, 0);
 	ck_assert_int_eq(recs[0].exit, -ENOMEM);
+	ck_assert_int_eq(recs[1].nr, SYS_mincore);
+	ck_assert_int_eq(recs[1].success, 1);
 	ck_assert_int_eq(recs[1].exit, 0);
 	ck_assert_str_ne(recs[0].stamp, recs[1].stamp);
-	auditor_stop(&a);
-	stub_stop(&s);
+	stub_stop(&audit_stub);
 }
 END_TEST
 
@@ -466,7 +497,7 @@ START_TEST(test_run_accepts_canonical_kernel_half_bases)
 	ck_assert_uint_eq(run.regs.fs_base, 0xffff888000000000UL);
 	ck_assert_uint_eq(run.regs.gs_base, 0xfffffffffffff000UL);
 	run_init(&run, CODE_ADDR);
-	run.regs.fs_base = 0x0000800000000000UL;	/* not canonical */
+	run.regs.fs_base = 0x8000000000000000UL;	/* canonical in no paging mode */
 	assert_ret(run_guest(&s, &run), -EINVAL);
 	stub_stop(&s);
 }
@@ -505,6 +536,11 @@ static const unsigned char code_mark_spin[] = {
 	0x48, 0xb8, 0x00, 0x00, 0x10, 0x00, 0x10, 0x7e, 0x00, 0x00,
 	0xc7, 0x00, 0x01, 0x00, 0x00, 0x00, 0xeb, 0xfe,
 };
+
+static void nop_handler(int sig)
+{
+	(void)sig;
+}
 
 static void *owner_guest(void *arg)
 {
@@ -596,9 +632,12 @@ START_TEST(test_memcg_owner_survives_leader_exit)
 	pid = fork();
 	ck_assert_int_ge(pid, 0);
 	if (pid == 0) {
+		struct sigaction sa = { .sa_handler = nop_handler };
 		pthread_t toucher;
 		int cg = open(CG_DIR "/cgroup.procs", O_WRONLY);
 
+		/* Reported through the sigmask, never handled: but not default-fatal. */
+		sigaction(SIGUSR1, &sa, NULL);
 		if (cg < 0 || write(cg, "0", 1) != 1)
 			_exit(2);
 		close(cg);
@@ -613,13 +652,14 @@ START_TEST(test_memcg_owner_survives_leader_exit)
 			_exit(2);
 		pthread_exit(NULL);
 	}
+	close(p[1]);
+	p[1] = -1;
 	ck_assert_int_eq(read_timeout(p[0], &res, sizeof(res), 3 * WAIT_MS), sizeof(res));
 	assert_ret(reap_timeout(pid, &status, WAIT_MS), 0);
 	/* Charged to the cgroup: at least the pages touched. */
 	ck_assert_msg(res >= TOUCH_MB * 1024, "memory.current grew by %d KiB, want >= %d",
 		      res, TOUCH_MB * 1024);
 	close(p[0]);
-	close(p[1]);
 	stub_stop(&s);
 	rmdir(CG_DIR);
 }
