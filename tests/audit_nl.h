@@ -22,17 +22,24 @@
  * readers rely on that (audit records' nlmsg_len leaves out the netlink
  * header's length, so the datagram's length is the one to trust).
  *
- * Typical test:
+ * The kernel never audits the system calls of the audit daemon's process
+ * (auditd_test_task(): any thread of the process whose pid was registered),
+ * so the system calls under test must run in another process, e.g. a child
+ * forked after the rule is loaded. Typical test:
  *	ctl = audit_nl_open();  rec = audit_nl_open();
  *	audit_nl_set_enabled(ctl, 1);
  *	audit_nl_set_pid(rec, getpid());
  *	audit_nl_syscall_rule(ctl, 1, nrs, n, "mytest");
- *	... the system calls under test ...
- *	n = audit_nl_collect(rec, "mytest", getpid(), recs, 8, 2000);
+ *	child = fork(): the child makes the system calls under test, _exit()s
+ *	n = audit_nl_collect(rec, "mytest", child, recs, 8, 2000);
+ *	waitpid(child, ...);
  *	... assert n and recs[i].nr / .success / .exit ...
  *	audit_nl_syscall_rule(ctl, 0, nrs, n, "mytest");
  *	audit_nl_set_pid(rec, 0);
  *	close(rec); close(ctl);
+ * Only one audit daemon can be registered at a time (-EEXIST otherwise),
+ * and a registered one that exits is replaced only when the kernel notices
+ * (the next AUDIT_SET with a pid does).
  */
 #ifndef VMEXEC_TESTS_AUDIT_NL_H
 #define VMEXEC_TESTS_AUDIT_NL_H
@@ -62,9 +69,10 @@ int audit_nl_set_enabled(int fd, int enabled);
 /*
  * AUDIT_SET with AUDIT_STATUS_PID: with @pid == getpid() the socket @fd
  * becomes the audit daemon's (the kernel delivers the audit records to it
- * instead of printk); with @pid == 0 the caller, which must be the current
- * audit daemon, stops being it. -EEXIST if another daemon is registered,
- * -EINVAL if @pid is neither 0 nor the caller's pid.
+ * instead of printk, and stops auditing the caller's own system calls);
+ * with @pid == 0 the caller, which must be the current audit daemon, stops
+ * being it. -EEXIST if another live daemon is registered, -EINVAL if @pid
+ * is neither 0 nor the caller's pid.
  */
 int audit_nl_set_pid(int fd, pid_t pid);
 
@@ -114,7 +122,8 @@ struct audit_nl_syscall {
  * @fd:		the audit daemon's socket (audit_nl_set_pid(fd, getpid()))
  * @key:	only records with key="@key" count (NULL: every AUDIT_SYSCALL
  *		record, whatever its key)
- * @pid:	only records with pid=@pid count (0: any pid)
+ * @pid:	only records with pid=@pid count (0: any pid); never the
+ *		caller's own pid, whose system calls are not audited
  * @recs:	where the matching records go, in arrival order
  * @max:	capacity of @recs (>= 1)
  * @timeout_ms:	deadline of the whole call, from its start (>= 0)
