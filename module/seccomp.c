@@ -46,8 +46,11 @@ static u32 vmexec_seccomp_run_filters(const struct seccomp_data *sd)
 
 	/* The chain only grows, and TSYNC keeps every old filter in it. */
 	for (; f; f = *(const void * const *)(f + vmexec_sf_prev)) {
-		const struct bpf_prog *prog = *(const struct bpf_prog * const *)(f + vmexec_sf_prog);
-		u32 cur = bpf_prog_run_pin_on_cpu(prog, sd);
+		const struct bpf_prog *prog;
+		u32 cur;
+
+		prog = *(const struct bpf_prog * const *)(f + vmexec_sf_prog);
+		cur = bpf_prog_run_pin_on_cpu(prog, sd);
 
 		if (VMEXEC_ACTION_ONLY(cur) < VMEXEC_ACTION_ONLY(ret))
 			ret = cur;

@@ -939,6 +939,18 @@ static void op_stats(void)
 		fail("GET_STATS accepted flags %#x", st.flags);
 }
 
+/*
+ * Canonical with 57-bit addresses (bits 63..56 equal). A base that is not is
+ * refused in either paging mode; one that is may still be refused with
+ * 4-level paging, which this oracle does not know.
+ */
+static int canonical57(uint64_t v)
+{
+	uint64_t top = v >> 56;
+
+	return top == 0 || top == 0xff;
+}
+
 static int has_path_call(const struct vmexec_passthrough *pt)
 {
 	static const unsigned int paths[] = {
@@ -1241,15 +1253,19 @@ static void op_run(void)
 		run.regs.fs_base = chance(80) ? 0 : DATA_ADDR;
 		run.regs.gs_base = chance(80) ? 0 : DATA_ADDR + PAGE;
 	}
-	/* rflags: the allowed bits mostly, anything sometimes. */
-	run.regs.rflags = chance(85) ? (0x202 | (rnd() & 0x240cd5)) : rnd();
+	/*
+	 * rflags: the allowed bits mostly (RF, TF and NT, which the module
+	 * accepts and clears, now and then), anything sometimes.
+	 */
+	run.regs.rflags = chance(85) ? (0x202 | (rnd() & (chance(90) ? 0x240cd5 : 0x254dd5))) :
+		rnd();
 	run.sigmask = pick_sigmask();
 	if (chance(5))
 		run.flags = rnd() | 1;
 	if (run.flags || (run.sigmask & (SIGBIT(SIGKILL) | SIGBIT(SIGSTOP))) ||
-	    run.regs.rip >= 0x8000000000000000ULL || run.regs.fs_base >= 0x8000000000000000ULL ||
-	    run.regs.gs_base >= 0x8000000000000000ULL ||
-	    (run.regs.rflags & ~(uint64_t)0x240ed7))
+	    run.regs.rip >= 0x8000000000000000ULL || !canonical57(run.regs.fs_base) ||
+	    !canonical57(run.regs.gs_base) ||
+	    (run.regs.rflags & ~(uint64_t)0x254fd7))
 		must_einval = 1;
 
 	xk = below(20);
