@@ -656,9 +656,13 @@ START_TEST(test_memcg_owner_survives_leader_exit)
 	p[1] = -1;
 	ck_assert_int_eq(read_timeout(p[0], &res, sizeof(res), 3 * WAIT_MS), sizeof(res));
 	assert_ret(reap_timeout(pid, &status, WAIT_MS), 0);
-	/* Charged to the cgroup: at least the pages touched. */
-	ck_assert_msg(res >= TOUCH_MB * 1024, "memory.current grew by %d KiB, want >= %d",
-		      res, TOUCH_MB * 1024);
+	/*
+	 * Charged to the cgroup: nearly all of the pages touched (charges are
+	 * taken from per-CPU stock in batches, so the growth is not exact);
+	 * with the owner lost it stays at 0.
+	 */
+	ck_assert_msg(res >= TOUCH_MB * 1024 * 3 / 4, "memory.current grew by %d KiB, want >= %d",
+		      res, TOUCH_MB * 1024 * 3 / 4);
 	close(p[0]);
 	stub_stop(&s);
 	rmdir(CG_DIR);
