@@ -72,6 +72,11 @@ VMEXEC_EXPORT int vmexec_api_version(int fd)
 	return vmexec_ioctl(fd, VMEXEC_IOC_API_VERSION, NULL);
 }
 
+VMEXEC_EXPORT int vmexec_check_feature(int fd, unsigned int feature)
+{
+	return vmexec_ioctl(fd, VMEXEC_IOC_CHECK_FEATURE, (void *)(uintptr_t)feature);
+}
+
 VMEXEC_EXPORT int vmexec_bind_pidfd(int fd, int pidfd)
 {
 	return do_bind_pidfd(fd, pidfd);

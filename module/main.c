@@ -86,6 +86,13 @@ static int vmexec_release(struct inode *inode, struct file *file)
 	return 0;
 }
 
+/* VMEXEC_IOC_CHECK_FEATURE: 1 for what this module has, 0 for anything else. */
+static long vmexec_check_feature(unsigned long feature)
+{
+	BUILD_BUG_ON(VMEXEC_FEATURE_COUNT != VMEXEC_FEATURE_CALLER_CHECKS + 1);
+	return feature < VMEXEC_FEATURE_COUNT;
+}
+
 /* The size bits of the number are ignored: each struct carries its size. */
 #define VMEXEC_IOC_NOSIZE(cmd)	((cmd) & ~(_IOC_SIZEMASK << _IOC_SIZESHIFT))
 
@@ -96,6 +103,8 @@ static long vmexec_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 
 	if (cmd == VMEXEC_IOC_API_VERSION)
 		return VMEXEC_API_VERSION;
+	if (cmd == VMEXEC_IOC_CHECK_FEATURE)
+		return vmexec_check_feature(arg);
 
 	switch (VMEXEC_IOC_NOSIZE(cmd)) {
 	case VMEXEC_IOC_NOSIZE(VMEXEC_IOC_BIND):

@@ -32,14 +32,12 @@
 #include <asm/segment.h>
 #include "vmexec.h"
 
-/* Flags a guest may run with; IF and the fixed bit are always set. */
+/* The uapi masks, spelled in the kernel's names (checked at build time). */
 #define VMEXEC_GUEST_FLAGS (X86_EFLAGS_CF | X86_EFLAGS_PF | X86_EFLAGS_AF | \
 			    X86_EFLAGS_ZF | X86_EFLAGS_SF | X86_EFLAGS_DF | \
 			    X86_EFLAGS_OF | X86_EFLAGS_AC | X86_EFLAGS_ID | \
 			    X86_EFLAGS_IF | X86_EFLAGS_FIXED)
 /*
- * Flags an exit may report that the guest does not run with: RF (the CPU
- * sets it in the frame of a fault), TF and NT (a guest popf sets them).
  * Accepted, so that the registers of any exit can be passed back, and
  * cleared, as sigreturn clears what it does not restore.
  */
@@ -154,6 +152,8 @@ static int vmexec_check_run(const struct vmexec_run *run)
 {
 	const struct vmexec_regs *r = &run->regs;
 
+	BUILD_BUG_ON(VMEXEC_GUEST_FLAGS != VMEXEC_RFLAGS_GUEST);
+	BUILD_BUG_ON(VMEXEC_CLEARED_FLAGS != VMEXEC_RFLAGS_CLEARED);
 	if (run->flags)
 		return -EINVAL;
 	if (run->sigmask & (VMEXEC_SIGBIT(SIGKILL) | VMEXEC_SIGBIT(SIGSTOP)))

@@ -854,9 +854,17 @@ static void op_version(void)
 	int ret = raw_ioctl(chance(50) ? FD_VMEXEC : FD_OTHER_VM, VMEXEC_IOC_API_VERSION,
 			    (void *)any_value());
 
+	unsigned long feature = chance(50) ? below(VMEXEC_FEATURE_COUNT + 4) : any_value();
+
 	count_result(ret);
 	if (ret != VMEXEC_API_VERSION)
 		fail("API_VERSION returned %d", ret);
+	/* Known features 1, anything else 0, bound or not. */
+	ret = raw_ioctl(chance(50) ? FD_VMEXEC : FD_OTHER_VM, VMEXEC_IOC_CHECK_FEATURE,
+			(void *)feature);
+	count_result(ret);
+	if (ret != (feature < VMEXEC_FEATURE_COUNT))
+		fail("CHECK_FEATURE(%#lx) returned %d", feature, ret);
 }
 
 /*
@@ -866,13 +874,16 @@ static void op_version(void)
  */
 static void op_unknown(void)
 {
-	/* Directions of API_VERSION, BIND, SYSCALLS, RUN, SET_PASSTHROUGH, GET_STATS. */
+	/*
+	 * Directions of API_VERSION, BIND, SYSCALLS, RUN, SET_PASSTHROUGH,
+	 * GET_STATS, CHECK_FEATURE.
+	 */
 	static const unsigned int dirs[] = {
 		_IOC_NONE, _IOC_WRITE, _IOC_WRITE, _IOC_READ | _IOC_WRITE, _IOC_WRITE,
-		_IOC_READ | _IOC_WRITE,
+		_IOC_READ | _IOC_WRITE, _IOC_NONE,
 	};
 	unsigned int type = chance(60) ? VMEXEC_IOC_MAGIC : below(256);
-	unsigned int nr = type == VMEXEC_IOC_MAGIC ? 6 + below(250) : below(256);
+	unsigned int nr = type == VMEXEC_IOC_MAGIC ? 7 + below(249) : below(256);
 	unsigned int dir = below(4);
 	unsigned long cmd;
 	char detail[64];
@@ -882,11 +893,11 @@ static void op_unknown(void)
 	if (type == 'T' || type == 'f' || type == 'X' || type == 0x94 || type == 0x15 ||
 	    type == 0x12 || type == 0) {
 		type = VMEXEC_IOC_MAGIC;
-		nr = 6 + below(250);
+		nr = 7 + below(249);
 	}
 	if (chance(25)) {
 		type = VMEXEC_IOC_MAGIC;
-		nr = below(6);
+		nr = below(7);
 		while (dir == dirs[nr])
 			dir = below(4);
 	}

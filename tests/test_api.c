@@ -21,10 +21,28 @@ START_TEST(api_version)
 {
 	int fd _cleanup_fd_ = xvmexec_open();
 
-	ck_assert_int_eq(VMEXEC_API_VERSION, 1);
+	ck_assert_int_eq(VMEXEC_API_VERSION, 2);
 	assert_ret(vmexec_api_version(fd), VMEXEC_API_VERSION);
 	/* The argument is not used. */
-	assert_ret(raw_ioctl(fd, VMEXEC_IOC_API_VERSION, unmapped_ptr()), 1);
+	assert_ret(raw_ioctl(fd, VMEXEC_IOC_API_VERSION, unmapped_ptr()), 2);
+}
+END_TEST
+
+/* Every feature this header names is there; any other number is not. */
+START_TEST(api_check_feature)
+{
+	int fd _cleanup_fd_ = xvmexec_open();
+	unsigned int f;
+
+	for (f = 0; f < VMEXEC_FEATURE_COUNT; f++)
+		assert_ret(vmexec_check_feature(fd, f), 1);
+	assert_ret(vmexec_check_feature(fd, VMEXEC_FEATURE_COUNT), 0);
+	assert_ret(vmexec_check_feature(fd, 4096), 0);
+	assert_ret(vmexec_check_feature(fd, ~0U), 0);
+	assert_ret(raw_ioctl(fd, VMEXEC_IOC_CHECK_FEATURE, (void *)~0UL), 0);
+	assert_ret(raw_ioctl(fd, VMEXEC_IOC_CHECK_FEATURE, (void *)(1UL << 32)), 0);
+	/* The size bits are part of this number: it takes no struct. */
+	assert_ret(raw_ioctl(fd, _IOW(VMEXEC_IOC_MAGIC, 0x06, __u32), NULL), -ENOTTY);
 }
 END_TEST
 
@@ -184,6 +202,7 @@ Suite *suite_api(void)
 	tcase_add_test(tc, api_device_node);
 	tcase_add_test(tc, api_open_flags);
 	tcase_add_test(tc, api_version);
+	tcase_add_test(tc, api_check_feature);
 	tcase_add_loop_test(tc, api_unknown_ioctl, 0,
 			    sizeof(unknown_ioctls) / sizeof(unknown_ioctls[0]));
 	tcase_add_test(tc, api_rmmod_refused_while_open);

@@ -32,6 +32,12 @@ VMEXEC_MUST_CHECK int vmexec_open(void);
 /* Returns the module's API version (VMEXEC_API_VERSION) or -errno. */
 VMEXEC_MUST_CHECK int vmexec_api_version(int fd);
 
+/*
+ * Whether the module has feature VMEXEC_FEATURE_*: 1 or 0 (also for numbers
+ * it does not know), or -errno (-ENOTTY: a module without feature probing).
+ */
+VMEXEC_MUST_CHECK int vmexec_check_feature(int fd, unsigned int feature);
+
 /* Bind fd to the address space behind pidfd. Returns 0 or -errno. */
 VMEXEC_MUST_CHECK int vmexec_bind_pidfd(int fd, int pidfd);
 

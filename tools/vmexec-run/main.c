@@ -209,7 +209,8 @@ static void passthrough_setup(void)
 	 * The guest then resolves paths as vmexec-run does, /proc/self (our
 	 * memory) included: vmexec-run grants that, it is not a sandbox.
 	 */
-	if (!pathview_active()) {
+	if (!pathview_active() &&
+	    ioctl(vr.vfd, VMEXEC_IOC_CHECK_FEATURE, VMEXEC_FEATURE_PASSTHROUGH_PATHS) == 1) {
 		n += sizeof(path_nrs) / sizeof(path_nrs[0]);
 		pt.flags |= VMEXEC_PASSTHROUGH_PATHS;
 	}

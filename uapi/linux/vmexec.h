@@ -14,7 +14,14 @@
 #include <linux/types.h>
 #include <linux/ioctl.h>
 
-#define VMEXEC_API_VERSION	1
+/*
+ * The ABI generation. It changes only when a call that worked before would
+ * fail or mean something else; what is added (an ioctl, a flag, a field at
+ * the end of a struct) gets a VMEXEC_FEATURE_* number instead, so probe
+ * features with VMEXEC_IOC_CHECK_FEATURE, not versions. 2: pass-through of
+ * path calls needs VMEXEC_PASSTHROUGH_PATHS, RUN accepts RF, TF and NT.
+ */
+#define VMEXEC_API_VERSION	2
 
 /* Documentation/userspace-api/ioctl/ioctl-number.rst lists no user of 0xBA. */
 #define VMEXEC_IOC_MAGIC	0xBA
@@ -48,6 +55,16 @@ struct vmexec_syscalls {
 	__u32 reserved;		/* must be 0 */
 	__u64 calls;		/* pointer to struct vmexec_syscall[count] */
 };
+
+/*
+ * RFLAGS of a guest. VMEXEC_RFLAGS_GUEST: the bits a guest runs with (CF,
+ * PF, AF, ZF, SF, OF, DF, AC, ID, and IF and the fixed bit 1, which are
+ * always set). VMEXEC_RFLAGS_CLEARED: the bits an exit may report that RUN
+ * accepts but clears (RF, which the CPU sets in a fault's frame; TF and NT,
+ * which a guest's popf can set). Any other bit in a RUN: EINVAL.
+ */
+#define VMEXEC_RFLAGS_GUEST	0x00240ed7ULL
+#define VMEXEC_RFLAGS_CLEARED	0x00014100ULL
 
 /* x86-64 user register state of a guest. */
 struct vmexec_regs {
@@ -146,5 +163,30 @@ struct vmexec_stats {
 #define VMEXEC_IOC_RUN		_IOWR(VMEXEC_IOC_MAGIC, 0x03, struct vmexec_run)
 #define VMEXEC_IOC_SET_PASSTHROUGH _IOW(VMEXEC_IOC_MAGIC, 0x04, struct vmexec_passthrough)
 #define VMEXEC_IOC_GET_STATS	_IOWR(VMEXEC_IOC_MAGIC, 0x05, struct vmexec_stats)
+/*
+ * ioctl(fd, VMEXEC_IOC_CHECK_FEATURE, VMEXEC_FEATURE_x): 1 if this module has
+ * the feature, 0 if not, also for numbers it does not know. Numbers are
+ * never reused; new ioctls, flags and behaviours only add numbers.
+ */
+#define VMEXEC_IOC_CHECK_FEATURE	_IO(VMEXEC_IOC_MAGIC, 0x06)
+
+#define VMEXEC_FEATURE_API_VERSION	0	/* VMEXEC_IOC_API_VERSION */
+#define VMEXEC_FEATURE_BIND		1	/* VMEXEC_IOC_BIND */
+#define VMEXEC_FEATURE_SYSCALLS		2	/* VMEXEC_IOC_SYSCALLS */
+#define VMEXEC_FEATURE_RUN		3	/* VMEXEC_IOC_RUN */
+#define VMEXEC_FEATURE_SET_PASSTHROUGH	4	/* VMEXEC_IOC_SET_PASSTHROUGH */
+#define VMEXEC_FEATURE_GET_STATS	5	/* VMEXEC_IOC_GET_STATS */
+#define VMEXEC_FEATURE_CHECK_FEATURE	6	/* VMEXEC_IOC_CHECK_FEATURE */
+#define VMEXEC_FEATURE_SYSCALLS_STOP_ON_ERROR 7	/* VMEXEC_SYSCALLS_STOP_ON_ERROR */
+#define VMEXEC_FEATURE_PASSTHROUGH_PATHS 8	/* VMEXEC_PASSTHROUGH_PATHS */
+#define VMEXEC_FEATURE_RFLAGS_CLEARED	9	/* RUN takes VMEXEC_RFLAGS_CLEARED */
+/*
+ * The caller's seccomp filter governs SYSCALLS entries and passed-through
+ * calls, each gets its own audit record, and passed-through calls run
+ * without effective capabilities (vmexec(4), SECURITY).
+ */
+#define VMEXEC_FEATURE_CALLER_CHECKS	10
+/* One past the highest number this header defines. */
+#define VMEXEC_FEATURE_COUNT		11
 
 #endif /* _UAPI_LINUX_VMEXEC_H */
