@@ -148,26 +148,14 @@ VMEXEC_EXPORT int vmexec_get_stats(int fd, struct vmexec_stats *st)
 	return vmexec_ioctl(fd, VMEXEC_IOC_GET_STATS, st);
 }
 
-/* The calls the module lets run in place (its SYSCALLS allow-list). */
+#define VMEXEC_NAME(name, fd_arg, path, why, unused) { #name, __NR_##name },
+
+/* The calls the module lets run in place: its allow-list, from the uapi header. */
 static const struct {
 	const char *name;
 	unsigned int nr;
 } vmexec_passthrough_names[] = {
-	{ "read", SYS_read }, { "write", SYS_write }, { "close", SYS_close },
-	{ "fstat", SYS_fstat }, { "lseek", SYS_lseek }, { "mmap", SYS_mmap },
-	{ "mprotect", SYS_mprotect }, { "munmap", SYS_munmap },
-	{ "pread64", SYS_pread64 }, { "pwrite64", SYS_pwrite64 },
-	{ "readv", SYS_readv }, { "writev", SYS_writev },
-	{ "mremap", SYS_mremap }, { "msync", SYS_msync },
-	{ "mincore", SYS_mincore }, { "madvise", SYS_madvise },
-	{ "mlock", SYS_mlock }, { "munlock", SYS_munlock },
-	{ "getdents64", SYS_getdents64 }, { "openat", SYS_openat },
-	{ "newfstatat", SYS_newfstatat }, { "readlinkat", SYS_readlinkat },
-	{ "faccessat", SYS_faccessat }, { "vmsplice", SYS_vmsplice },
-	{ "preadv", SYS_preadv }, { "pwritev", SYS_pwritev },
-	{ "pkey_mprotect", SYS_pkey_mprotect }, { "preadv2", SYS_preadv2 },
-	{ "pwritev2", SYS_pwritev2 }, { "statx", SYS_statx },
-	{ "mlock2", SYS_mlock2 },
+	VMEXEC_ALLOWED_CALLS(VMEXEC_NAME, 0)
 };
 
 VMEXEC_EXPORT int vmexec_passthrough_add(struct vmexec_passthrough *pt, const char *call)

@@ -28,49 +28,18 @@ struct vmexec_allowed_call {
 	bool path;		/* resolves a path: the caller's file system view */
 };
 
-#define ALLOW(nr, fd, reason) \
-	[nr] = { .why = (reason), .fd_arg = (fd) }
-#define ALLOW_PATH(nr, fd, reason) \
-	[nr] = { .why = (reason), .fd_arg = (fd), .path = true }
+#define VMEXEC_ALLOW(name, fd, is_path, reason, unused) \
+	[__NR_##name] = { .why = (reason), .fd_arg = (fd), .path = (is_path) },
 #define NOFD			(-1)
 
-/* The allow-list: x86-64 number -> why the call is safe to run for the caller. */
+/* x86-64 number -> why the call is safe to run for the caller (uapi list). */
 static const struct vmexec_allowed_call vmexec_allowed[] = {
-	ALLOW(__NR_mmap, 4, "maps memory in the target"),
-	ALLOW(__NR_munmap, NOFD, "unmaps memory in the target"),
-	ALLOW(__NR_mprotect, NOFD, "changes protections in the target"),
-	ALLOW(__NR_madvise, NOFD, "advises on the target's memory"),
-	ALLOW(__NR_mremap, NOFD, "moves mappings within the target"),
-	ALLOW(__NR_msync, NOFD, "syncs the target's file mappings"),
-	ALLOW(__NR_mincore, NOFD, "reports residency of the target's pages"),
-	ALLOW(__NR_mlock, NOFD, "locks target pages (caller's RLIMIT_MEMLOCK)"),
-	ALLOW(__NR_mlock2, NOFD, "locks target pages (caller's RLIMIT_MEMLOCK)"),
-	ALLOW(__NR_munlock, NOFD, "unlocks target pages"),
-	ALLOW(__NR_pkey_mprotect, NOFD, "changes protections in the target"),
-	ALLOW(__NR_read, 0, "caller's file -> target memory"),
-	ALLOW(__NR_write, 0, "target memory -> caller's file"),
-	ALLOW(__NR_pread64, 0, "caller's file -> target memory"),
-	ALLOW(__NR_pwrite64, 0, "target memory -> caller's file"),
-	ALLOW(__NR_readv, 0, "caller's file -> target memory"),
-	ALLOW(__NR_writev, 0, "target memory -> caller's file"),
-	ALLOW(__NR_preadv, 0, "caller's file -> target memory"),
-	ALLOW(__NR_pwritev, 0, "target memory -> caller's file"),
-	ALLOW(__NR_preadv2, 0, "caller's file -> target memory"),
-	ALLOW(__NR_pwritev2, 0, "target memory -> caller's file"),
-	ALLOW(__NR_vmsplice, 0, "target memory <-> caller's pipe"),
-	ALLOW_PATH(__NR_openat, 0, "path in target memory, new fd in caller's table"),
-	ALLOW(__NR_close, 0, "closes a caller's descriptor"),
-	ALLOW(__NR_lseek, 0, "moves a caller's file offset"),
-	ALLOW_PATH(__NR_newfstatat, 0, "path and stat buffer in target memory"),
-	ALLOW(__NR_fstat, 0, "stat buffer in target memory"),
-	ALLOW_PATH(__NR_statx, 0, "path and statx buffer in target memory"),
-	ALLOW(__NR_getdents64, 0, "caller's directory -> target memory"),
-	ALLOW_PATH(__NR_readlinkat, 0, "path and buffer in target memory"),
-	ALLOW_PATH(__NR_faccessat, 0, "path in target memory, caller's credentials"),
+	VMEXEC_ALLOWED_CALLS(VMEXEC_ALLOW, 0)
 };
 
 bool vmexec_syscall_allowed(unsigned long nr)
 {
+	BUILD_BUG_ON(!VMEXEC_CALL_ALLOWED(__NR_read) || VMEXEC_CALL_ALLOWED(__NR_getpid));
 	return nr < ARRAY_SIZE(vmexec_allowed) && vmexec_allowed[nr].why;
 }
 

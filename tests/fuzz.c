@@ -747,14 +747,8 @@ static unsigned long fuzz_len(void)
 
 /* ---- SYSCALLS entries ---------------------------------------------------- */
 
-static const long allowed_nrs[] = {
-	SYS_mmap, SYS_munmap, SYS_mprotect, SYS_madvise, SYS_mremap, SYS_msync,
-	SYS_mincore, SYS_mlock, SYS_mlock2, SYS_munlock, SYS_pkey_mprotect, SYS_read,
-	SYS_write, SYS_pread64, SYS_pwrite64, SYS_readv, SYS_writev, SYS_preadv,
-	SYS_pwritev, SYS_preadv2, SYS_pwritev2, SYS_vmsplice, SYS_openat, SYS_close,
-	SYS_lseek, SYS_newfstatat, SYS_fstat, SYS_statx, SYS_getdents64,
-	SYS_readlinkat, SYS_faccessat,
-};
+#define ALLOWED_NR(name, fd_arg, path, why, unused) __NR_##name,
+static const long allowed_nrs[] = { VMEXEC_ALLOWED_CALLS(ALLOWED_NR, 0) };
 #define NALLOWED	(sizeof(allowed_nrs) / sizeof(allowed_nrs[0]))
 
 static void fuzz_entry(struct vmexec_syscall *sc)

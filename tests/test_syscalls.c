@@ -437,6 +437,45 @@ START_TEST(syscalls_allowed)
 }
 END_TEST
 
+#define LIST_NR(name, fd_arg, path, why, unused) __NR_##name,
+
+/* The table above has a case for every call of the uapi list, and no other. */
+START_TEST(syscalls_allowed_cases_cover_the_list)
+{
+	static const long listed[] = { VMEXEC_ALLOWED_CALLS(LIST_NR, 0) };
+	unsigned int i, j;
+
+	ck_assert_uint_eq(ARRAY_LEN(listed), ARRAY_LEN(allowed));
+	for (i = 0; i < ARRAY_LEN(listed); i++) {
+		for (j = 0; j < ARRAY_LEN(allowed) && allowed[j].nr != listed[i]; j++)
+			;
+		ck_assert_msg(j < ARRAY_LEN(allowed), "no case for listed call %ld", listed[i]);
+		ck_assert(VMEXEC_CALL_ALLOWED(listed[i]));
+	}
+}
+END_TEST
+
+/* The module accepts for pass-through exactly the numbers the uapi list has. */
+START_TEST(syscalls_module_agrees_with_the_list)
+{
+	struct vmexec_passthrough pt;
+	unsigned int nr, listed = 0;
+
+	for (nr = 0; nr < VMEXEC_PASSTHROUGH_WORDS * 64; nr++) {
+		vmexec_passthrough_init(&pt);
+		pt.flags = VMEXEC_PASSTHROUGH_PATHS;
+		pt.bitmap[nr / 64] = 1ULL << (nr % 64);
+		if (VMEXEC_CALL_ALLOWED(nr)) {
+			listed++;
+			assert_ret(vmexec_set_passthrough(tgt_fd, &pt), 0);
+		} else {
+			assert_ret(vmexec_set_passthrough(tgt_fd, &pt), -EINVAL);
+		}
+	}
+	ck_assert_uint_eq(listed, ARRAY_LEN(allowed));
+}
+END_TEST
+
 /* The memory calls act on the target's address space, not ours. */
 START_TEST(syscalls_mm_in_target)
 {
@@ -568,6 +607,8 @@ Suite *suite_syscalls(void)
 	tcase_add_loop_test(tc, syscalls_stop_on_error, 0, ARRAY_LEN(stop_cases));
 	tcase_add_loop_test(tc, syscalls_denied, 0, ARRAY_LEN(denied));
 	tcase_add_loop_test(tc, syscalls_allowed, 0, ARRAY_LEN(allowed));
+	tcase_add_test(tc, syscalls_allowed_cases_cover_the_list);
+	tcase_add_test(tc, syscalls_module_agrees_with_the_list);
 	tcase_add_test(tc, syscalls_mm_in_target);
 	tcase_add_test(tc, syscalls_caller_files_target_memory);
 	suite_add_tcase(s, tc);

@@ -186,18 +186,24 @@ static u64 xgetbv0(void)
  * in exit.signal.restart: sig_deliver() turns it into EINTR where the
  * kernel would. Off with --trace, --no-passthrough and for denied calls.
  */
+/* nr itself, or a compile error if the module's allow-list lacks it. */
+#define LISTED(nr)	((nr) + 0 * (int)sizeof(char[VMEXEC_CALL_ALLOWED(nr) ? 1 : -1]))
+
 static void passthrough_setup(void)
 {
 #ifdef VMEXEC_IOC_SET_PASSTHROUGH
 	static const int nrs[] = {
-		SYS_read, SYS_write, SYS_pread64, SYS_pwrite64, SYS_readv, SYS_writev,
-		SYS_preadv, SYS_pwritev, SYS_preadv2, SYS_pwritev2, SYS_lseek,
-		SYS_fstat, SYS_getdents64, SYS_munmap, SYS_mprotect, SYS_madvise,
-		SYS_mremap, SYS_mincore, SYS_msync,
+		LISTED(SYS_read), LISTED(SYS_write), LISTED(SYS_pread64), LISTED(SYS_pwrite64),
+		LISTED(SYS_readv), LISTED(SYS_writev), LISTED(SYS_preadv), LISTED(SYS_pwritev),
+		LISTED(SYS_preadv2), LISTED(SYS_pwritev2), LISTED(SYS_lseek), LISTED(SYS_fstat),
+		LISTED(SYS_getdents64), LISTED(SYS_munmap), LISTED(SYS_mprotect),
+		LISTED(SYS_madvise), LISTED(SYS_mremap), LISTED(SYS_mincore), LISTED(SYS_msync),
 	};
 
 	/* Path calls only when no --bind rewrites paths (readlink: /proc/self/exe). */
-	static const int path_nrs[] = { SYS_newfstatat, SYS_statx, SYS_faccessat };
+	static const int path_nrs[] = {
+		LISTED(SYS_newfstatat), LISTED(SYS_statx), LISTED(SYS_faccessat),
+	};
 	struct vmexec_passthrough pt;
 	unsigned int i, n = sizeof(nrs) / sizeof(nrs[0]);
 

@@ -41,6 +41,57 @@ struct vmexec_syscall {
 	__s64 ret;		/* out: result, or -errno */
 };
 
+/*
+ * The calls VMEXEC_IOC_SYSCALLS runs and VMEXEC_IOC_SET_PASSTHROUGH may set;
+ * anything else gets -EPERM. This list is the one the module, libvmexec and
+ * the tools are built from. Expand it with a macro X(name, fd_arg, path, why,
+ * arg): name is the x86-64 call (its number __NR_name, from <asm/unistd.h>),
+ * fd_arg the argument that names a descriptor of the caller (-1: none), path
+ * 1 if the call resolves a path (pass-through then needs
+ * VMEXEC_PASSTHROUGH_PATHS), why the reason it is safe to run for the
+ * caller, and arg whatever was passed as VMEXEC_ALLOWED_CALLS' second
+ * argument.
+ */
+#define VMEXEC_ALLOWED_CALLS(X, arg) \
+	X(mmap, 4, 0, "maps memory in the target", arg) \
+	X(munmap, -1, 0, "unmaps memory in the target", arg) \
+	X(mprotect, -1, 0, "changes protections in the target", arg) \
+	X(madvise, -1, 0, "advises on the target's memory", arg) \
+	X(mremap, -1, 0, "moves mappings within the target", arg) \
+	X(msync, -1, 0, "syncs the target's file mappings", arg) \
+	X(mincore, -1, 0, "reports residency of the target's pages", arg) \
+	X(mlock, -1, 0, "locks target pages (caller's RLIMIT_MEMLOCK)", arg) \
+	X(mlock2, -1, 0, "locks target pages (caller's RLIMIT_MEMLOCK)", arg) \
+	X(munlock, -1, 0, "unlocks target pages", arg) \
+	X(pkey_mprotect, -1, 0, "changes protections in the target", arg) \
+	X(read, 0, 0, "caller's file -> target memory", arg) \
+	X(write, 0, 0, "target memory -> caller's file", arg) \
+	X(pread64, 0, 0, "caller's file -> target memory", arg) \
+	X(pwrite64, 0, 0, "target memory -> caller's file", arg) \
+	X(readv, 0, 0, "caller's file -> target memory", arg) \
+	X(writev, 0, 0, "target memory -> caller's file", arg) \
+	X(preadv, 0, 0, "caller's file -> target memory", arg) \
+	X(pwritev, 0, 0, "target memory -> caller's file", arg) \
+	X(preadv2, 0, 0, "caller's file -> target memory", arg) \
+	X(pwritev2, 0, 0, "target memory -> caller's file", arg) \
+	X(vmsplice, 0, 0, "target memory <-> caller's pipe", arg) \
+	X(openat, 0, 1, "path in target memory, new fd in caller's table", arg) \
+	X(close, 0, 0, "closes a caller's descriptor", arg) \
+	X(lseek, 0, 0, "moves a caller's file offset", arg) \
+	X(newfstatat, 0, 1, "path and stat buffer in target memory", arg) \
+	X(fstat, 0, 0, "stat buffer in target memory", arg) \
+	X(statx, 0, 1, "path and statx buffer in target memory", arg) \
+	X(getdents64, 0, 0, "caller's directory -> target memory", arg) \
+	X(readlinkat, 0, 1, "path and buffer in target memory", arg) \
+	X(faccessat, 0, 1, "path in target memory, caller's credentials", arg)
+
+/* Word w of the allow-list as a bitmap (nr: bit nr % 64 of word nr / 64). */
+#define VMEXEC__ALLOWED_BIT(name, fd_arg, path, why, w) \
+	| ((__NR_##name) / 64 == (w) ? 1ULL << ((__NR_##name) % 64) : 0ULL)
+#define VMEXEC_ALLOWED_WORD(w)	(0ULL VMEXEC_ALLOWED_CALLS(VMEXEC__ALLOWED_BIT, w))
+/* Whether number nr is on the list: an integer constant expression. */
+#define VMEXEC_CALL_ALLOWED(nr)	((VMEXEC_ALLOWED_WORD((nr) / 64) >> ((nr) % 64)) & 1)
+
 #define VMEXEC_SYSCALLS_STOP_ON_ERROR	(1U << 0)
 #define VMEXEC_SYSCALLS_FLAGS		VMEXEC_SYSCALLS_STOP_ON_ERROR
 
