@@ -38,25 +38,32 @@ H(h_tkill); H(h_rt_sigaction); H(h_rt_sigprocmask); H(h_rt_sigpending);
 H(h_rt_sigsuspend); H(h_pause); H(h_sigaltstack); H(h_rt_sigreturn);
 
 #define E(nr, nm, fn, fl, ...) [nr] = { nm, fn, fl, { __VA_ARGS__ } }
+/*
+ * An entry whose handler runs the call through VMEXEC_IOC_SYSCALLS: it does
+ * not compile if the module's allow-list (the uapi header) lacks the call.
+ */
+#define P(nr, nm, fn, fl, ...) \
+	[(nr) + 0 * (int)sizeof(char[VMEXEC_CALL_ALLOWED(nr) ? 1 : -1])] = \
+		{ nm, fn, fl, { __VA_ARGS__ } }
 #define R F_RESTART
 #define X F_RET_HEX
 #define MP "multi-process programs are out of scope"
 
 const struct sysent systab[SYSTAB_SIZE] = {
 	/* Data between descriptors and guest memory: pass-through. */
-	E(SYS_read, "read", h_pass_fd0, R, A_FD, A_BUFOUT, A_UINT),
-	E(SYS_write, "write", h_pass_fd0, R, A_FD, A_BUFIN, A_UINT),
-	E(SYS_pread64, "pread64", h_pass_fd0, R, A_FD, A_BUFOUT, A_UINT, A_LONG),
-	E(SYS_pwrite64, "pwrite64", h_pass_fd0, R, A_FD, A_BUFIN, A_UINT, A_LONG),
-	E(SYS_readv, "readv", h_pass_fd0, R, A_FD, A_IOV, A_INT),
-	E(SYS_writev, "writev", h_pass_fd0, R, A_FD, A_IOV, A_INT),
-	E(SYS_preadv, "preadv", h_pass_fd0, R, A_FD, A_IOV, A_INT, A_LONG),
-	E(SYS_pwritev, "pwritev", h_pass_fd0, R, A_FD, A_IOV, A_INT, A_LONG),
-	E(SYS_preadv2, "preadv2", h_pass_fd0, R, A_FD, A_IOV, A_INT, A_LONG, A_HEX),
-	E(SYS_pwritev2, "pwritev2", h_pass_fd0, R, A_FD, A_IOV, A_INT, A_LONG, A_HEX),
-	E(SYS_getdents64, "getdents64", h_pass_fd0, 0, A_FD, A_PTR, A_UINT),
-	E(SYS_fstat, "fstat", h_pass_fd0, 0, A_FD, A_STATBUF),
-	E(SYS_vmsplice, "vmsplice", h_pass_fd0, R, A_FD, A_IOV, A_UINT, A_HEX),
+	P(SYS_read, "read", h_pass_fd0, R, A_FD, A_BUFOUT, A_UINT),
+	P(SYS_write, "write", h_pass_fd0, R, A_FD, A_BUFIN, A_UINT),
+	P(SYS_pread64, "pread64", h_pass_fd0, R, A_FD, A_BUFOUT, A_UINT, A_LONG),
+	P(SYS_pwrite64, "pwrite64", h_pass_fd0, R, A_FD, A_BUFIN, A_UINT, A_LONG),
+	P(SYS_readv, "readv", h_pass_fd0, R, A_FD, A_IOV, A_INT),
+	P(SYS_writev, "writev", h_pass_fd0, R, A_FD, A_IOV, A_INT),
+	P(SYS_preadv, "preadv", h_pass_fd0, R, A_FD, A_IOV, A_INT, A_LONG),
+	P(SYS_pwritev, "pwritev", h_pass_fd0, R, A_FD, A_IOV, A_INT, A_LONG),
+	P(SYS_preadv2, "preadv2", h_pass_fd0, R, A_FD, A_IOV, A_INT, A_LONG, A_HEX),
+	P(SYS_pwritev2, "pwritev2", h_pass_fd0, R, A_FD, A_IOV, A_INT, A_LONG, A_HEX),
+	P(SYS_getdents64, "getdents64", h_pass_fd0, 0, A_FD, A_PTR, A_UINT),
+	P(SYS_fstat, "fstat", h_pass_fd0, 0, A_FD, A_STATBUF),
+	P(SYS_vmsplice, "vmsplice", h_pass_fd0, R, A_FD, A_IOV, A_UINT, A_HEX),
 
 	/* Paths: pass-through unless --bind rewrites them. */
 	E(SYS_open, "open", h_open, R, A_PATH, A_OFLAGS, A_OMODE),
@@ -141,16 +148,16 @@ const struct sysent systab[SYSTAB_SIZE] = {
 
 	/* Memory: pass-through; brk emulated with mmap. */
 	E(SYS_mmap, "mmap", h_mmap, X, A_PTR, A_UINT, A_PROT, A_MFLAGS, A_FD, A_HEX),
-	E(SYS_munmap, "munmap", h_pass, 0, A_PTR, A_UINT),
-	E(SYS_mprotect, "mprotect", h_pass, 0, A_PTR, A_UINT, A_PROT),
-	E(SYS_mremap, "mremap", h_pass, X, A_PTR, A_UINT, A_UINT, A_HEX, A_PTR),
-	E(SYS_madvise, "madvise", h_pass, 0, A_PTR, A_UINT, A_INT),
-	E(SYS_msync, "msync", h_pass, 0, A_PTR, A_UINT, A_HEX),
-	E(SYS_mincore, "mincore", h_pass, 0, A_PTR, A_UINT, A_PTR),
-	E(SYS_mlock, "mlock", h_pass, 0, A_PTR, A_UINT),
-	E(SYS_munlock, "munlock", h_pass, 0, A_PTR, A_UINT),
-	E(SYS_mlock2, "mlock2", h_pass, 0, A_PTR, A_UINT, A_HEX),
-	E(SYS_pkey_mprotect, "pkey_mprotect", h_pass, 0, A_PTR, A_UINT, A_PROT, A_INT),
+	P(SYS_munmap, "munmap", h_pass, 0, A_PTR, A_UINT),
+	P(SYS_mprotect, "mprotect", h_pass, 0, A_PTR, A_UINT, A_PROT),
+	P(SYS_mremap, "mremap", h_pass, X, A_PTR, A_UINT, A_UINT, A_HEX, A_PTR),
+	P(SYS_madvise, "madvise", h_pass, 0, A_PTR, A_UINT, A_INT),
+	P(SYS_msync, "msync", h_pass, 0, A_PTR, A_UINT, A_HEX),
+	P(SYS_mincore, "mincore", h_pass, 0, A_PTR, A_UINT, A_PTR),
+	P(SYS_mlock, "mlock", h_pass, 0, A_PTR, A_UINT),
+	P(SYS_munlock, "munlock", h_pass, 0, A_PTR, A_UINT),
+	P(SYS_mlock2, "mlock2", h_pass, 0, A_PTR, A_UINT, A_HEX),
+	P(SYS_pkey_mprotect, "pkey_mprotect", h_pass, 0, A_PTR, A_UINT, A_PROT, A_INT),
 	E(SYS_brk, "brk", h_brk, X, A_PTR),
 
 	/* The process: emulated. */
