@@ -5,13 +5,15 @@
  * kallsyms_lookup_name() is found with a kprobe, every other function with
  * kallsyms_lookup_name(). None is ever called through a function pointer:
  * on IBT kernels (6.12) they are sealed, and an indirect call into one is a
- * fatal #CP. Instead each has a stand-in in gates.c with an ftrace IPMODIFY
- * callback that points the saved IP at the real function, which ftrace then
- * enters with a RET (as livepatch does). FTRACE_OPS_FL_PERMANENT keeps ftrace
- * from being switched off under us. At load every resolved address must start
+ * fatal #CP. Instead each has a stand-in (at the end of this file) with an
+ * ftrace IPMODIFY callback that points the saved IP at the real function,
+ * which ftrace then enters with a RET (as livepatch does).
+ * FTRACE_OPS_FL_PERMANENT keeps ftrace from being switched off under us. At load every resolved address must start
  * with ENDBR or its poison on IBT kernels, and every stand-in's fentry site
  * must be patched to a call; otherwise the module refuses to load.
  */
+#include <linux/bug.h>
+#include <linux/err.h>
 #include <linux/ftrace.h>
 #include <linux/kprobes.h>
 #include <linux/module.h>
@@ -82,8 +84,8 @@ static unsigned long vmexec_kprobe_lookup(const char *symbol)
  * An IPMODIFY ftrace_ops on @ip whose @func may send the CPU to @to (kept in
  * ops->private). PERMANENT: ftrace cannot be switched off under it.
  */
-static int vmexec_redirect_arm(struct ftrace_ops *ops, ftrace_func_t func,
-			       unsigned long ip, void *to)
+int vmexec_redirect_arm(struct ftrace_ops *ops, ftrace_func_t func, unsigned long ip,
+			void *to)
 {
 	int err;
 
@@ -101,7 +103,7 @@ static int vmexec_redirect_arm(struct ftrace_ops *ops, ftrace_func_t func,
 	return err;
 }
 
-static void vmexec_redirect_disarm(struct ftrace_ops *ops)
+void vmexec_redirect_disarm(struct ftrace_ops *ops)
 {
 	if (!ops->private)
 		return;
@@ -146,75 +148,6 @@ static int vmexec_gate_arm(struct vmexec_gate *gate, unsigned long target)
 	if (err)
 		pr_err("cannot reach %s: error %d\n", gate->symbol, err);
 	return err;
-}
-
-/*
- * Hooks: an ftrace callback on a kernel function that sends only threads in
- * guest mode to a module function with the same prototype. For every other
- * thread the kernel function runs untouched; the redirected threads never
- * run it, so nothing here ever calls back into it.
- */
-struct vmexec_hook {
-	const char *symbol;
-	void *handler;
-	bool needed;
-	struct ftrace_ops ops;
-};
-
-#define HOOK(sym, fn, need) { .symbol = #sym, .handler = (fn), .needed = (need) }
-
-static struct vmexec_hook vmexec_hooks[] = {
-	HOOK(syscall_user_dispatch, vmexec_guest_syscall, true),
-	HOOK(arch_do_signal_or_restart, vmexec_guest_signal, true),
-	HOOK(emulate_vsyscall, vmexec_guest_vsyscall, VMEXEC_VSYSCALL),
-};
-
-static void notrace vmexec_hook_redirect(unsigned long ip, unsigned long parent_ip,
-					 struct ftrace_ops *ops,
-					 struct ftrace_regs *fregs)
-{
-	if (vmexec_in_guest_mode())
-		vmexec_ftrace_set_ip(fregs, (unsigned long)ops->private);
-}
-
-static int vmexec_hook_arm(struct vmexec_hook *hook)
-{
-	unsigned long addr = vmexec_k_kallsyms_lookup_name(hook->symbol);
-	int err;
-
-	if (!addr) {
-		pr_err("symbol %s not found\n", hook->symbol);
-		return -ENOENT;
-	}
-	err = vmexec_redirect_arm(&hook->ops, vmexec_hook_redirect, addr, hook->handler);
-	if (err)
-		pr_err("cannot hook %s: error %d\n", hook->symbol, err);
-	return err;
-}
-
-int vmexec_hooks_init(void)
-{
-	unsigned int i;
-	int err;
-
-	for (i = 0; i < ARRAY_SIZE(vmexec_hooks); i++) {
-		if (!vmexec_hooks[i].needed)
-			continue;
-		err = vmexec_hook_arm(&vmexec_hooks[i]);
-		if (err) {
-			vmexec_hooks_exit();
-			return err;
-		}
-	}
-	return 0;
-}
-
-void vmexec_hooks_exit(void)
-{
-	unsigned int i = ARRAY_SIZE(vmexec_hooks);
-
-	while (i--)
-		vmexec_redirect_disarm(&vmexec_hooks[i].ops);
 }
 
 int vmexec_ksyms_init(void)
@@ -270,4 +203,142 @@ void vmexec_ksyms_exit(void)
 	WRITE_ONCE(vmexec_gates_armed, false);
 	while (i--)
 		vmexec_redirect_disarm(&vmexec_gates[i].ops);
+}
+
+/*
+ * The stand-ins. Each body runs only if its ftrace redirect is missing, which
+ * vmexec_ksyms_init() rules out before the device exists. Where a no-op would
+ * leave the task half-switched (mm, CR3, cid, audit context, a uprobe step),
+ * the body stops the kernel with BUG(); the others return an error the
+ * caller handles. noipa keeps GCC from merging, cloning or reasoning about
+ * the stand-ins, so every call really enters its own one.
+ */
+/* GCC's noipa implies noinline, noclone and no_icf. */
+#define VMEXEC_GATE	__attribute__((__noipa__))
+
+static void vmexec_gate_missed(const char *name)
+{
+	pr_crit("gate %s was not redirected\n", name);
+}
+
+/*
+ * No safe failure: carrying on would run a task in an inconsistent state.
+ * Conditional on the gates being armed (always, once the device exists), so
+ * that neither GCC nor objtool takes a stand-in for a function that never
+ * returns, which the kernel function it stands for is not.
+ */
+static void vmexec_gate_fatal(const char *name)
+{
+	vmexec_gate_missed(name);
+	BUG_ON(READ_ONCE(vmexec_gates_armed));
+}
+
+VMEXEC_GATE unsigned long vmexec_k_kallsyms_lookup_name(const char *name)
+{
+	vmexec_gate_missed(__func__);
+	return 0;
+}
+
+VMEXEC_GATE long vmexec_k_x64_sys_call(const struct pt_regs *regs, unsigned int nr)
+{
+	vmexec_gate_missed(__func__);
+	return -EOPNOTSUPP;
+}
+
+VMEXEC_GATE void vmexec_k_switch_mm_irqs_off(struct mm_struct *prev,
+					     struct mm_struct *next,
+					     struct task_struct *tsk)
+{
+	vmexec_gate_fatal(__func__);
+}
+
+VMEXEC_GATE void vmexec_k_membarrier_update_current_mm(struct mm_struct *next_mm)
+{
+	vmexec_gate_fatal(__func__);
+}
+
+VMEXEC_GATE void vmexec_k_mm_update_next_owner(struct mm_struct *mm)
+{
+	vmexec_gate_fatal(__func__);
+}
+
+VMEXEC_GATE void vmexec_k_sync_mm_rss(struct mm_struct *mm)
+{
+	vmexec_gate_fatal(__func__);
+}
+
+VMEXEC_GATE void vmexec_k_sched_mm_cid_before_execve(struct task_struct *t)
+{
+	vmexec_gate_fatal(__func__);
+}
+
+VMEXEC_GATE void vmexec_k_sched_mm_cid_after_execve(struct task_struct *t)
+{
+	vmexec_gate_fatal(__func__);
+}
+
+VMEXEC_GATE struct pid *vmexec_k_pidfd_pid(const struct file *file)
+{
+	vmexec_gate_missed(__func__);
+	return ERR_PTR(-EOPNOTSUPP);
+}
+
+VMEXEC_GATE struct mm_struct *vmexec_k_mm_access(struct task_struct *task,
+						 unsigned int mode)
+{
+	vmexec_gate_missed(__func__);
+	return ERR_PTR(-EOPNOTSUPP);
+}
+
+VMEXEC_GATE void vmexec_k_lru_gen_migrate_mm(struct mm_struct *mm)
+{
+	vmexec_gate_fatal(__func__);
+}
+
+VMEXEC_GATE void vmexec_k___audit_syscall_entry(int major, unsigned long a1,
+						unsigned long a2, unsigned long a3,
+						unsigned long a4)
+{
+	vmexec_gate_fatal(__func__);
+}
+
+VMEXEC_GATE void vmexec_k___audit_syscall_exit(int success, long return_code)
+{
+	vmexec_gate_fatal(__func__);
+}
+
+VMEXEC_GATE int vmexec_k_ptrace_notify(int exit_code, unsigned long message)
+{
+	vmexec_gate_fatal(__func__);
+	return 0;
+}
+
+VMEXEC_GATE bool vmexec_k_uprobe_deny_signal(void)
+{
+	vmexec_gate_fatal(__func__);
+	return false;
+}
+
+VMEXEC_GATE void vmexec_k_task_work_run(void)
+{
+	vmexec_gate_fatal(__func__);
+}
+
+VMEXEC_GATE struct btf *vmexec_k_bpf_get_btf_vmlinux(void)
+{
+	vmexec_gate_missed(__func__);
+	return NULL;
+}
+
+VMEXEC_GATE s32 vmexec_k_btf_find_by_name_kind(const struct btf *btf, const char *name,
+					       u8 kind)
+{
+	vmexec_gate_missed(__func__);
+	return -ENOENT;
+}
+
+VMEXEC_GATE const char *vmexec_k_btf_name_by_offset(const struct btf *btf, u32 offset)
+{
+	vmexec_gate_missed(__func__);
+	return NULL;
 }

@@ -9,7 +9,8 @@
  * exit, whose tracing/audit/ptrace work is suppressed for this one syscall by
  * syscall_dispatch.on_dispatch (so a tracer never sees guest registers); the
  * ioctl's audit record is closed before that (audit.c).
- * The run ends in guest_exit.c, from the first guest system call or signal.
+ * The thread's state is handed over in guest_switch.c; the run ends in
+ * hooks.c, at the first guest system call or signal.
  *
  * sys_ioctl() keeps the return value in an int, and vfs turns -ENOIOCTLCMD
  * into -ENOTTY; a guest rax that does not survive that is put back by a
@@ -200,72 +201,6 @@ static int vmexec_load_xstate(struct vmexec_guest *g, u64 uxstate)
 					   &g->pkru))
 		return -EINVAL;
 	return 0;
-}
-
-static void vmexec_fixup_ax(struct callback_head *cb)
-{
-	struct vmexec_guest *g = container_of(cb, struct vmexec_guest, fixup_work);
-
-	if (g->ax_fixup && vmexec_current_guest() == g)
-		current_pt_regs()->ax = g->guest_ax;
-	g->ax_fixup = false;
-	vmexec_guest_put(g);
-}
-
-static void vmexec_regs_to_pt(struct pt_regs *pt, const struct vmexec_regs *r)
-{
-	pt->r15 = r->r15;
-	pt->r14 = r->r14;
-	pt->r13 = r->r13;
-	pt->r12 = r->r12;
-	pt->bp = r->rbp;
-	pt->bx = r->rbx;
-	pt->r11 = r->r11;
-	pt->r10 = r->r10;
-	pt->r9 = r->r9;
-	pt->r8 = r->r8;
-	pt->ax = r->rax;
-	pt->cx = r->rcx;
-	pt->dx = r->rdx;
-	pt->si = r->rsi;
-	pt->di = r->rdi;
-	pt->orig_ax = -1;
-	pt->ip = r->rip;
-	pt->sp = r->rsp;
-	pt->flags = (r->rflags & ~VMEXEC_CLEARED_FLAGS) | X86_EFLAGS_IF | X86_EFLAGS_FIXED;
-	pt->cs = __USER_CS;
-	pt->ss = __USER_DS;
-}
-
-/* Past this point nothing fails: the thread is in guest mode. */
-static long vmexec_enter_guest(struct vmexec_guest *g, const struct vmexec_run *run)
-{
-	struct pt_regs *regs = current_pt_regs();
-	long ret = (long)run->regs.rax;
-
-	g->caller_regs = *regs;
-	g->running = true;
-	vmexec_audit_close_ioctl();
-	vmexec_cpu_enter(&g->cpu_save, &run->regs, g->pkru);
-	fpu_swap_kvm_fpstate(&g->fpu, true);
-	vmexec_mm_enter(g->mm, &g->mm_save);
-	vmexec_guest_mark(g);
-	vmexec_regs_to_pt(regs, &run->regs);
-
-	/* What sys_ioctl() would not return intact is restored on the way out. */
-	g->guest_ax = run->regs.rax;
-	if ((long)(int)ret != ret || ret == -ENOIOCTLCMD) {
-		refcount_inc(&g->ref);
-		g->ax_fixup = true;
-		init_task_work(&g->fixup_work, vmexec_fixup_ax);
-		if (task_work_add(current, &g->fixup_work, TWA_RESUME)) {
-			/* Exiting: the run ends before user mode anyway. */
-			g->ax_fixup = false;
-			refcount_dec(&g->ref);
-		}
-		ret = 0;
-	}
-	return ret;
 }
 
 long vmexec_ioctl_run(struct vmexec_file *vf, struct file *file, void __user *uarg)

@@ -3,6 +3,7 @@
 #define _VMEXEC_H
 
 #include <linux/types.h>
+#include <linux/ftrace.h>
 #include <linux/mm_types.h>
 #include <linux/ptrace.h>
 #include <linux/sched.h>
@@ -55,7 +56,7 @@ struct vmexec_cpu_save {
 
 /*
  * A thread in guest mode. While it runs guest code, current->syscall_dispatch
- * points here (see guest_exit.c); the RUN ioctl has returned and this is all
+ * points here (see guest_switch.c); the RUN ioctl has returned and this is all
  * that remembers the caller.
  */
 struct vmexec_guest {
@@ -65,7 +66,7 @@ struct vmexec_guest {
 	struct file *file;		/* pins the module while in guest mode */
 	struct mm_struct *mm;		/* mm_users reference while running */
 	bool running;
-	bool ax_fixup;			/* rax still to be put back, see run.c */
+	bool ax_fixup;			/* rax still to be put back, see guest_switch.c */
 	u64 guest_ax;
 	u64 sigmask;
 	struct vmexec_run __user *urun;
@@ -107,7 +108,7 @@ u32 vmexec_xstate_size(void);
 int vmexec_run_init(void);
 void vmexec_run_exit(void);
 
-/* guest_exit.c */
+/* guest_switch.c */
 extern const char vmexec_sud_tag;
 #define VMEXEC_SUD_SELECTOR	((char __user *)(__force unsigned long)&vmexec_sud_tag)
 
@@ -118,11 +119,13 @@ static __always_inline bool vmexec_in_guest_mode(void)
 }
 
 struct vmexec_guest *vmexec_current_guest(void);
-void vmexec_guest_mark(struct vmexec_guest *g);
-bool vmexec_guest_syscall(struct pt_regs *regs);
-void vmexec_guest_signal(struct pt_regs *regs);
-bool vmexec_guest_vsyscall(unsigned long error_code, struct pt_regs *regs,
-			   unsigned long address);
+long vmexec_enter_guest(struct vmexec_guest *g, const struct vmexec_run *run);
+void vmexec_guest_leave(struct vmexec_guest *g, struct pt_regs *regs);
+void vmexec_guest_report(struct vmexec_guest *g, struct pt_regs *regs);
+
+/* hooks.c */
+int vmexec_hooks_init(void);
+void vmexec_hooks_exit(void);
 
 /* held_signals.c */
 void vmexec_hold_pending_signals(struct vmexec_file *vf, u64 sigmask);
@@ -131,12 +134,6 @@ int vmexec_report_held_signal(struct vmexec_file *vf, u64 sigmask,
 			      struct vmexec_run __user *urun);
 void vmexec_rehold_signal(struct vmexec_file *vf, const union vmexec_exit *exit);
 void vmexec_held_free(struct vmexec_file *vf);
-
-/* cpu_state.c */
-void vmexec_cpu_enter(struct vmexec_cpu_save *save, const struct vmexec_regs *regs,
-		      u32 pkru);
-void vmexec_cpu_leave(struct vmexec_cpu_save *save, struct vmexec_regs *regs,
-		      u32 *pkru);
 
 /* syscalls.c */
 long vmexec_ioctl_syscalls(struct vmexec_file *vf, void __user *uarg);
@@ -162,15 +159,16 @@ void vmexec_mm_leave(struct vmexec_mm_save *save);
 /* ksyms.c */
 int vmexec_ksyms_init(void);
 void vmexec_ksyms_exit(void);
-int vmexec_hooks_init(void);
-void vmexec_hooks_exit(void);
+int vmexec_redirect_arm(struct ftrace_ops *ops, ftrace_func_t func, unsigned long ip,
+			void *to);
+void vmexec_redirect_disarm(struct ftrace_ops *ops);
 
 /*
- * gates.c: module-local stand-ins for kernel functions that are not exported
- * (and, on IBT kernels, sealed). Calling one runs the kernel function: an
- * ftrace IPMODIFY callback on the stand-in sends the CPU there with a RET, so
- * no indirect call ever lands on a poisoned ENDBR. ksyms.c sets them up and
- * checks them before the device is registered.
+ * Module-local stand-ins for kernel functions that are not exported (and,
+ * on IBT kernels, sealed), in ksyms.c. Calling one runs the kernel
+ * function: an ftrace IPMODIFY callback on the stand-in sends the CPU there
+ * with a RET, so no indirect call ever lands on a poisoned ENDBR. ksyms.c
+ * sets them up and checks them before the device is registered.
  */
 extern bool vmexec_gates_armed;
 unsigned long vmexec_k_kallsyms_lookup_name(const char *name);
