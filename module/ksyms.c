@@ -8,9 +8,11 @@
  * fatal #CP. Instead each has a stand-in (at the end of this file) with an
  * ftrace IPMODIFY callback that points the saved IP at the real function,
  * which ftrace then enters with a RET (as livepatch does).
- * FTRACE_OPS_FL_PERMANENT keeps ftrace from being switched off under us. At load every resolved address must start
- * with ENDBR or its poison on IBT kernels, and every stand-in's fentry site
- * must be patched to a call; otherwise the module refuses to load.
+ * FTRACE_OPS_FL_PERMANENT keeps ftrace from being switched off under us. At
+ * load every resolved address must start with ENDBR or its poison on IBT
+ * kernels, and every stand-in's fentry site must be patched to a call;
+ * otherwise the module refuses to load. The same redirect mechanism arms the
+ * hooks (hooks.c).
  */
 #include <linux/bug.h>
 #include <linux/err.h>
