@@ -3,7 +3,7 @@
 #
 # Reads the CSV vmexec-bench wrote in the guest (sections a-f; CSV may be ""
 # when only g ran) and the CSV of vmexec-run-bench (section g, the
-# vmexec-run workload of issue 6; VRCSV, optional), writes
+# vmexec-run workload; VRCSV, optional), writes
 # OUTDIR/RELEASE.csv (the host's meta lines, then the vmexec-bench rows under
 # their "section,id,..." header, then the vmexec-run rows under their
 # "workload,runner,..." header) and OUTDIR/RELEASE.md (header + tables + the
@@ -62,7 +62,7 @@ function target(desc, a, b, op, limit,    r, ok) {
 	printf "| %s | %s / %s | %.2f | %s %s | %s |\n", desc, a, b, r, op, limit,
 		ok ? "holds" : sprintf("misses (%.1fx off)", (op == ">=") ? limit / r : r / limit)
 }
-# issue 6: tracer median / vmexec-run median on one workload
+# tracer median / vmexec-run median on one workload
 function vtarget(desc, w, a, b, limit,    r) {
 	if (!((w, a) in vmed) || !((w, b) in vmed) || vmed[w, b] <= 0) {
 		printf "| %s | %s / %s (%s) | n/a | >= %s | not measured%s |\n", desc, a, b, w, limit,
@@ -120,7 +120,7 @@ function main_table(    i) {
 			R[i, 2], R[i, 3], R[i, 4] + 0 ? R[i, 4] : "", fmt(R[i, 6]), fmt(R[i, 7]),
 			fmt(R[i, 8]), R[i, 9] ? R[i, 9] : "", R[i, 11], R[i, 12], R[i, 13]
 	}
-	printf "\nTargets of issue 4 (ratios of medians from this boot):\n\n"
+	printf "\nTargets (ratios of medians from this boot):\n\n"
 	printf "| target | rows | ratio | wanted | verdict |\n|---|---|--:|---|---|\n"
 	target("A: vmexec >= 10x faster than PTRACE_SYSEMU+GETREGS/SETREGS", "A4", "A1", ">=", 10)
 	target("A: vmexec no slower than in-process SUD", "A1", "A6", "<=", 1)
@@ -139,7 +139,7 @@ function vr_table(    i, mib, args, bb) {
 	mib = 16
 	if (match(args, /-m [0-9]+/))
 		mib = substr(args, RSTART + 3, RLENGTH - 3)
-	printf "\n### vmexec-run workload (issue 6)\n\n"
+	printf "\n### vmexec-run workload\n\n"
 	printf "- `/usr/bin/vmexec-run-bench %s` in the guest (tools/vmexec-run/bench-vmexec-run.c; guest clock %s, %s s in all): %s applets on files in /tmp (tmpfs)\n",
 		args, meta["vrbench_guest_date"], meta["vrbench_seconds"], bb
 	printf "- workloads: dd = `busybox dd if=FILE of=/dev/null bs=512` on a %s MiB file (the syscall-heavy case); sha = `busybox sha256sum FILE` (4 KiB reads, compute-bound); find = `busybox find` over 3,000 files in 60 directories (path-heavy)\n", mib
@@ -155,7 +155,7 @@ function vr_table(    i, mib, args, bb) {
 			printf "| %s | %s | %s | %s | %s | %s | %.2f | |\n", V[i, 1], V[i, 2], V[i, 3],
 				fmt(V[i, 4]), fmt(V[i, 5]), fmt(V[i, 6]), V[i, 7]
 	}
-	printf "\nTarget of issue 6 (ratios of medians from this boot):\n\n"
+	printf "\nTarget (ratios of medians from this boot):\n\n"
 	printf "| target | rows | ratio | wanted | verdict |\n|---|---|--:|---|---|\n"
 	vtarget("strace -f / vmexec-run >= 5 on dd", "dd", "strace -f -o /dev/null", "vmexec-run", 5)
 	vtarget("the same without pass-through (every syscall an exit)", "dd",

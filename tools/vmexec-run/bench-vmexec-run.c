@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * vmexec-run-bench: issue 6's benchmark workload, for `make bench` to run in
+ * vmexec-run-bench: the vmexec-run benchmark workload, for `make bench` to run in
  * its guest (or by hand on a machine with the module loaded).
  *
  *   vmexec-run-bench [-n RUNS] [-m MIB] [-o FILE.csv] [-w dd,sha,find]

@@ -175,7 +175,7 @@ static u64 xgetbv0(void)
 }
 
 /*
- * In-place pass-through (issue 8), if the module offers it: the calls that
+ * In-place pass-through, if the module offers it: the calls that
  * only move data between a guest descriptor and guest memory, or only change
  * guest memory (and, without --bind, stat and access by path), stop exiting
  * to the tool. They then skip the descriptor check (fd_guest()): the module
