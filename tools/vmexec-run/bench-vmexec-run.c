@@ -20,7 +20,7 @@
  * wall-clock CLOCK_MONOTONIC, median/min/max in ms; every run must exit 0
  * with the same stdout as the native run (dd and find: byte count of stdout
  * checked). Ratios: median / native median ("slowdown"), and tracer median
- * / vmexec-run median (the issue's target: strace / vmexec-run >= 5).
+ * / vmexec-run median (the target: strace / vmexec-run >= 5).
  * Under qemu TCG every address-space switch flushes the software TLB: say
  * "qemu TCG" next to every figure.
  */
