@@ -787,3 +787,28 @@ void child_stop(struct child *c)
 	c->pid = 0;
 	close_fdp(&c->res_fd);
 }
+
+int wait_sleeping_in_syscall(pid_t tid, long nr, int ms)
+{
+	struct timespec pause = { 0, 1000000 };
+	char path[64], buf[256];
+	int i;
+
+	snprintf(path, sizeof(path), "/proc/%d/syscall", (int)tid);
+	for (i = 0; i < ms; i++) {
+		int fd = open(path, O_RDONLY | O_CLOEXEC);
+		ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
+
+		if (fd >= 0)
+			close(fd);
+		if (n > 0) {
+			buf[n] = '\0';
+			/* "running" when not in a system call. */
+			if (buf[0] >= '0' && buf[0] <= '9' && strtol(buf, NULL, 10) == nr &&
+			    target_state(tid) == 'S')
+				return 0;
+		}
+		nanosleep(&pause, NULL);
+	}
+	return -ETIMEDOUT;
+}

@@ -174,6 +174,13 @@ int target_exec_sleep(struct target *t);
 char target_state(pid_t pid);
 
 /*
+ * Wait (at most ms) until thread tid sleeps in system call nr (its
+ * /proc/<tid>/syscall starts with nr, its state is S). 0 or -ETIMEDOUT;
+ * never asserts.
+ */
+int wait_sleeping_in_syscall(pid_t tid, long nr, int ms);
+
+/*
  * Run fn(arg) in a forked child whose int result comes back through a pipe.
  * The child has SIGKILL as parent-death signal.
  */

@@ -2,7 +2,10 @@
 /* The stub address space the RUN and security suites run guests in. */
 #define _GNU_SOURCE
 #include <check.h>
+#include <errno.h>
 #include <signal.h>
+#include <time.h>
+#include <sys/uio.h>
 #include <unistd.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
@@ -97,4 +100,34 @@ void run_init(struct vmexec_run *run, unsigned long rip)
 int run_guest(struct stub *s, struct vmexec_run *run)
 {
 	return vmexec_run(s->fd, run);
+}
+
+/* movabs $DATA_ADDR,%rax; movl $1,(%rax); 1: jmp 1b */
+const unsigned char code_mark_spin[18] = {
+	0x48, 0xb8, 0x00, 0x00, 0x10, 0x00, 0x10, 0x7e, 0x00, 0x00,
+	0xc7, 0x00, 0x01, 0x00, 0x00, 0x00, 0xeb, 0xfe,
+};
+
+int stub_wait_mark(const struct stub *s, int ms)
+{
+	struct timespec pause = { 0, 1000000 };
+	int i, v;
+
+	for (i = 0; i < ms; i++) {
+		struct iovec l = { &v, sizeof(v) };
+		struct iovec r = { (void *)DATA_ADDR, sizeof(v) };
+
+		v = 0;
+		if (process_vm_readv(s->pid, &l, 1, &r, 1, 0) == sizeof(v) && v == 1)
+			return 0;
+		nanosleep(&pause, NULL);
+	}
+	return -ETIMEDOUT;
+}
+
+void stub_clear_mark(struct stub *s)
+{
+	static const int zero;
+
+	stub_poke(s, DATA_ADDR, &zero, sizeof(zero));
 }

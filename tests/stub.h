@@ -30,6 +30,22 @@ void stub_stop(struct stub *s);
 /* Copy bytes into or out of the stub's memory (SYSCALLS read/write). */
 void stub_poke(struct stub *s, unsigned long addr, const void *buf, size_t len);
 void stub_peek(struct stub *s, unsigned long addr, void *buf, size_t len);
+/*
+ * Guest code that stores 1 at DATA_ADDR, then spins at CODE_ADDR +
+ * MARK_SPIN_LOOP: a guest that shows it runs.
+ */
+extern const unsigned char code_mark_spin[18];
+#define MARK_SPIN_LOOP	16
+
+/*
+ * Wait (at most ms) until the stub's DATA_ADDR holds 1: a guest running
+ * code_mark_spin is in guest mode. 0 or -ETIMEDOUT; never asserts, so a
+ * child of the test may call it.
+ */
+int stub_wait_mark(const struct stub *s, int ms);
+/* Set DATA_ADDR back to 0 (fails the test on error). */
+void stub_clear_mark(struct stub *s);
+
 /* A run at rip with the stack 64 bytes below STACK_TOP. */
 void run_init(struct vmexec_run *run, unsigned long rip);
 int run_guest(struct stub *s, struct vmexec_run *run);

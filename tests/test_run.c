@@ -259,7 +259,7 @@ START_TEST(test_run_sigkill_caller)
 	int status;
 
 	stub_start(&s);
-	stub_poke(&s, CODE_ADDR, code_spin, sizeof(code_spin));
+	stub_poke(&s, CODE_ADDR, code_mark_spin, sizeof(code_mark_spin));
 	child = fork();
 	ck_assert_int_ge(child, 0);
 	if (child == 0) {
@@ -267,7 +267,7 @@ START_TEST(test_run_sigkill_caller)
 		run_guest(&s, &run);
 		_exit(3);
 	}
-	usleep(300000);
+	assert_ret(stub_wait_mark(&s, WAIT_MS), 0);
 	ck_assert_int_eq(kill(child, SIGKILL), 0);
 	ck_assert_int_eq(waitpid(child, &status, 0), child);
 	ck_assert(WIFSIGNALED(status));
@@ -297,7 +297,7 @@ START_TEST(test_run_signal_interrupts)
 	int status;
 
 	stub_start(&s);
-	stub_poke(&s, CODE_ADDR, code_spin, sizeof(code_spin));
+	stub_poke(&s, CODE_ADDR, code_mark_spin, sizeof(code_mark_spin));
 	child = fork();
 	ck_assert_int_ge(child, 0);
 	if (child == 0) {
@@ -313,17 +313,21 @@ START_TEST(test_run_signal_interrupts)
 		run_init(&run, CODE_ADDR);
 		run.sigmask = 1ULL << (SIGUSR2 - 1);
 		if (run_guest(&s, &run) || run.exit_reason != VMEXEC_EXIT_SIGNAL ||
-		    run.exit.signal.signo != SIGUSR2 || run.regs.rip != CODE_ADDR)
+		    run.exit.signal.signo != SIGUSR2 ||
+		    run.regs.rip != CODE_ADDR + MARK_SPIN_LOOP)
 			_exit(10);
+		/* From the start again: the parent waits for the mark. */
+		run.regs.rip = CODE_ADDR;
 		if (run_guest(&s, &run) || run.exit_reason != VMEXEC_EXIT_INTERRUPTED)
 			_exit(11);
 		if (!got_usr1 || got_usr2)
 			_exit(12);
 		_exit(0);
 	}
-	usleep(300000);
+	assert_ret(stub_wait_mark(&s, WAIT_MS), 0);
+	stub_clear_mark(&s);
 	kill(child, SIGUSR2);
-	usleep(300000);
+	assert_ret(stub_wait_mark(&s, WAIT_MS), 0);
 	kill(child, SIGUSR1);
 	ck_assert_int_eq(waitpid(child, &status, 0), child);
 	ck_assert_msg(WIFEXITED(status), "child killed by signal %d", WTERMSIG(status));
@@ -664,13 +668,14 @@ static void sibling_changes_process(int do_exec)
 	int status;
 
 	stub_start(&s);
-	stub_poke(&s, CODE_ADDR, code_spin, sizeof(code_spin));
+	stub_poke(&s, CODE_ADDR, code_mark_spin, sizeof(code_mark_spin));
 	child = fork();
 	ck_assert_int_ge(child, 0);
 	if (child == 0) {
 		spin_stub = &s;
 		pthread_create(&th, NULL, spin_guest, NULL);
-		usleep(300000);
+		if (stub_wait_mark(&s, WAIT_MS))
+			_exit(20);
 		if (do_exec)
 			execl("/bin/busybox", "true", (char *)NULL);
 		_exit(7);
@@ -703,7 +708,7 @@ START_TEST(test_run_target_exits_while_running)
 	int status;
 
 	stub_start(&s);
-	stub_poke(&s, CODE_ADDR, code_spin, sizeof(code_spin));
+	stub_poke(&s, CODE_ADDR, code_mark_spin, sizeof(code_mark_spin));
 	child = fork();
 	ck_assert_int_ge(child, 0);
 	if (child == 0) {
@@ -716,11 +721,10 @@ START_TEST(test_run_target_exits_while_running)
 			_exit(11);
 		_exit(0);
 	}
-	usleep(300000);
+	assert_ret(stub_wait_mark(&s, WAIT_MS), 0);
 	/* The stub dies and is reaped while the guest runs on its memory. */
 	kill(s.pid, SIGKILL);
 	waitpid(s.pid, NULL, 0);
-	usleep(100000);
 	kill(child, SIGUSR1);
 	ck_assert_int_eq(waitpid(child, &status, 0), child);
 	ck_assert(WIFEXITED(status));
@@ -916,15 +920,13 @@ START_TEST(test_run_target_gone_while_sibling_runs)
 	signal(SIGUSR1, on_usr);
 	for (i = 0; i < 2; i++) {
 		stub_start(&s);
-		stub_poke(&s, CODE_ADDR, code_spin, sizeof(code_spin));
+		stub_poke(&s, CODE_ADDR, code_mark_spin, sizeof(code_mark_spin));
 		stub_poke(&s, CODE_ADDR + 0x100, code_sys1, sizeof(code_sys1));
 		memset(&sp, 0, sizeof(sp));
 		sp.s = &s;
 		ck_assert_int_eq(pthread_create(&th, NULL, spin_until_usr1, &sp), 0);
-		while (!sp.in_guest && !sp.ret)
-			usleep(1000);
+		assert_ret(stub_wait_mark(&s, WAIT_MS), 0);
 		ck_assert_int_eq(sp.ret, 0);
-		usleep(100000);
 		if (i == 0) {
 			kill(s.pid, SIGKILL);
 			ck_assert_int_eq(waitpid(s.pid, &status, 0), s.pid);
@@ -959,20 +961,24 @@ START_TEST(test_run_module_pinned_while_running)
 	int status;
 
 	stub_start(&s);
-	stub_poke(&s, CODE_ADDR, code_spin, sizeof(code_spin));
+	stub_poke(&s, CODE_ADDR, code_mark_spin, sizeof(code_mark_spin));
 	child = fork();
 	ck_assert_int_ge(child, 0);
 	if (child == 0) {
 		spin_stub = &s;
 		pthread_create(&th, NULL, spin_guest, NULL);
-		usleep(300000);
-		/* No descriptor left, but a thread is in guest mode. */
+		if (stub_wait_mark(&s, WAIT_MS))
+			_exit(20);
+		/* No descriptor left anywhere, but a thread is in guest mode. */
 		close(s.fd);
 		if (syscall(SYS_delete_module, "vmexec", O_NONBLOCK) != -1 ||
 		    errno != EWOULDBLOCK)
 			_exit(10);
 		_exit(0);
 	}
+	/* Only the child's running guest may pin the module. */
+	close(s.fd);
+	s.fd = -1;
 	ck_assert_int_eq(waitpid(child, &status, 0), child);
 	ck_assert(WIFEXITED(status));
 	ck_assert_int_eq(WEXITSTATUS(status), 0);
@@ -1356,6 +1362,7 @@ START_TEST(test_passthrough_blocking_read_restarts)
 	static const char *const calls[] = { "read", NULL };
 	struct vmexec_stats st;
 	struct vmexec_run run;
+	sigset_t usr2, old;
 	struct stub s;
 	pid_t child;
 	int status, p[2];
@@ -1391,12 +1398,18 @@ START_TEST(test_passthrough_blocking_read_restarts)
 			_exit(14);
 		_exit(0);
 	}
-	usleep(500000);
+	/* The guest's passed-through read blocks on the empty pipe. */
 	signal(SIGUSR2, on_usr);
 	got_usr2 = 0;
+	sigemptyset(&usr2);
+	sigaddset(&usr2, SIGUSR2);
+	sigprocmask(SIG_BLOCK, &usr2, &old);
+	assert_ret(wait_sleeping_in_syscall(child, SYS_read, WAIT_MS), 0);
 	kill(child, SIGUSR1);
+	/* SIGUSR2 from the child, once it is back from that run. */
 	while (!got_usr2)
-		usleep(10000);
+		sigsuspend(&old);
+	sigprocmask(SIG_SETMASK, &old, NULL);
 	ck_assert_int_eq(write(p[1], "hello", 5), 5);
 	ck_assert_int_eq(waitpid(child, &status, 0), child);
 	ck_assert(WIFEXITED(status));

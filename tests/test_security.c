@@ -531,12 +531,6 @@ static long cg_current_kib(void)
 	return n > 0 ? atol(buf) / 1024 : -EIO;
 }
 
-/* Guest: movabs $DATA_ADDR,%rax; movl $1,(%rax); 1: jmp 1b */
-static const unsigned char code_mark_spin[] = {
-	0x48, 0xb8, 0x00, 0x00, 0x10, 0x00, 0x10, 0x7e, 0x00, 0x00,
-	0xc7, 0x00, 0x01, 0x00, 0x00, 0x00, 0xeb, 0xfe,
-};
-
 static void nop_handler(int sig)
 {
 	(void)sig;
@@ -553,22 +547,6 @@ static void *owner_guest(void *arg)
 	if (!t->guest_err && run.exit_reason != VMEXEC_EXIT_SIGNAL)
 		t->guest_err = -EPROTO;
 	return NULL;
-}
-
-/* Wait for the guest's mark in the stub (bounded). */
-static int wait_guest_mark(pid_t stub)
-{
-	int i, v = 0;
-
-	for (i = 0; i < WAIT_MS; i++) {
-		struct iovec l = { &v, sizeof(v) };
-		struct iovec r = { (void *)DATA_ADDR, sizeof(v) };
-
-		if (process_vm_readv(stub, &l, 1, &r, 1, 0) == sizeof(v) && v == 1)
-			return 0;
-		usleep(1000);
-	}
-	return -ETIMEDOUT;
 }
 
 static void *owner_toucher(void *arg)
@@ -647,7 +625,7 @@ START_TEST(test_memcg_owner_survives_leader_exit)
 		t.guest_err = 0;
 		/* Thread order: leader, guest, toucher. */
 		if (pthread_create(&t.guest, NULL, owner_guest, &t) ||
-		    wait_guest_mark(s.pid) ||
+		    stub_wait_mark(&s, WAIT_MS) ||
 		    pthread_create(&toucher, NULL, owner_toucher, &t))
 			_exit(2);
 		pthread_exit(NULL);
