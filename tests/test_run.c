@@ -1420,44 +1420,66 @@ START_TEST(test_passthrough_blocking_read_restarts)
 }
 END_TEST
 
+/* A TCase of this suite: runs start processes and threads, 300 s each at most. */
+static TCase *run_tcase(const char *name)
+{
+	TCase *tc = tcase_create(name);
+
+	tcase_set_timeout(tc, 300);
+	return tc;
+}
+
+/* One TCase per behaviour. */
 Suite *suite_run(void)
 {
 	Suite *s = suite_create("run");
-	TCase *tc = tcase_create("run");
+	TCase *tc;
 
-	tcase_set_timeout(tc, 300);
+	/* Entering the guest: the registers and state it starts with, bad input. */
+	tc = run_tcase("entry");
 	tcase_add_test(tc, test_run_selftest_loop);
-	tcase_add_test(tc, test_run_fault_reported);
 	tcase_add_test(tc, test_run_fs_gs_base);
 	tcase_add_test(tc, test_run_fpu);
+	tcase_add_test(tc, test_run_bad_input);
+	tcase_add_test(tc, test_run_bad_stack);
+	tcase_add_test(tc, test_run_fuzz_fields);
+	tcase_add_test(tc, test_run_refuses_caller_using_sud);
+	suite_add_tcase(s, tc);
+
+	/* Each kind of exit: syscalls by every entry, faults, signals. */
+	tc = run_tcase("exits");
+	tcase_add_test(tc, test_run_fault_reported);
 	tcase_add_test(tc, test_run_int80_trapped);
+	tcase_add_test(tc, test_run_sysenter_trapped);
 	tcase_add_test(tc, test_run_syscall_not_executed);
-	tcase_add_test(tc, test_run_sigkill_caller);
 	tcase_add_test(tc, test_run_signal_interrupts);
 	tcase_add_test(tc, test_run_fault_not_in_mask_kills_caller);
-	tcase_add_test(tc, test_run_bad_input);
 	tcase_add_test(tc, test_run_privileged_and_wild_jumps);
-	tcase_add_test(tc, test_run_threads_share_binding);
-	tcase_add_test(tc, test_run_target_exits);
+	tcase_add_test(tc, test_run_fault_with_other_signals_pending);
+	suite_add_tcase(s, tc);
+
+	/* The caller's own state, kept across runs. */
+	tc = run_tcase("caller_state");
 	tcase_add_test(tc, test_run_rseq_never_written_into_target);
 	tcase_add_test(tc, test_run_traced_caller_sees_no_guest);
+	tcase_add_test(tc, test_run_segments_restored);
+	tcase_add_test(tc, test_run_threads_share_binding);
+	tcase_add_test(tc, test_run_two_bindings);
+	suite_add_tcase(s, tc);
+
+	/* Lifetimes: the caller, the target and siblings going away; unload. */
+	tc = run_tcase("lifetime");
+	tcase_add_test(tc, test_run_sigkill_caller);
+	tcase_add_test(tc, test_run_target_exits);
 	tcase_add_test(tc, test_run_sibling_exit_group);
 	tcase_add_test(tc, test_run_sibling_exec);
 	tcase_add_test(tc, test_run_target_exits_while_running);
-	tcase_add_test(tc, test_run_fault_with_other_signals_pending);
 	tcase_add_test(tc, test_run_target_gone_while_sibling_runs);
 	tcase_add_test(tc, test_run_module_pinned_while_running);
-	tcase_add_test(tc, test_run_sysenter_trapped);
-	tcase_add_test(tc, test_run_refuses_caller_using_sud);
-	tcase_add_test(tc, test_run_bad_stack);
-	tcase_add_test(tc, test_run_two_bindings);
-	tcase_add_test(tc, test_run_fuzz_fields);
 	tcase_add_test(tc, test_run_ftrace_cannot_be_disabled);
-	tcase_add_test(tc, test_run_segments_restored);
 	suite_add_tcase(s, tc);
 
-	tc = tcase_create("passthrough");
-	tcase_set_timeout(tc, 120);
+	tc = run_tcase("passthrough");
 	tcase_add_test(tc, test_passthrough_runs_in_place);
 	tcase_add_test(tc, test_passthrough_not_in_set_exits);
 	tcase_add_test(tc, test_passthrough_set_rejects);
