@@ -812,3 +812,44 @@ int wait_sleeping_in_syscall(pid_t tid, long nr, int ms)
 	}
 	return -ETIMEDOUT;
 }
+
+/* Where skips are recorded: tests run in forked processes (CK_FORK). */
+#define SKIP_FILE	"/tmp/vmexec-tests.skips"
+
+void test_skip(const char *name, const char *why)
+{
+	int fd;
+
+	printf("SKIP: %s: %s\n", name, why);
+	fflush(stdout);
+	fd = open(SKIP_FILE, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+	if (fd >= 0) {
+		if (write(fd, name, strlen(name)) < 0 || write(fd, "\n", 1) < 0)
+			perror("vmexec-tests: " SKIP_FILE);
+		close(fd);
+	}
+}
+
+int test_skips_read(char *buf, size_t len)
+{
+	int fd = open(SKIP_FILE, O_RDONLY | O_CLOEXEC), n = 0;
+	ssize_t got;
+	size_t i;
+
+	buf[0] = '\0';
+	if (fd < 0)
+		return 0;
+	got = read(fd, buf, len - 1);
+	close(fd);
+	if (got <= 0)
+		return 0;
+	buf[got] = '\0';
+	for (i = 0; i < (size_t)got; i++)
+		n += buf[i] == '\n';
+	return n;
+}
+
+void test_skips_reset(void)
+{
+	unlink(SKIP_FILE);
+}

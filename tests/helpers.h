@@ -36,6 +36,16 @@ Suite *suite_run(void);
 Suite *suite_perm(void);
 Suite *suite_security(void);
 
+/*
+ * Skip the rest of the current test: prints "SKIP: name: why" and records
+ * name, so that vmexec-tests counts skips apart from passes (Check counts a
+ * test that returns as passed) and fails on one it does not expect.
+ */
+void test_skip(const char *name, const char *why);
+/* The skips recorded so far: count, names into buf (one per line). */
+int test_skips_read(char *buf, size_t len);
+void test_skips_reset(void);
+
 /* A test case with a time limit fit for qemu TCG unless CK_DEFAULT_TIMEOUT is set. */
 TCase *tcase_new(const char *name);
 

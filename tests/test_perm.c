@@ -203,15 +203,13 @@ static const struct {
 static int yama_skip(int scope)
 {
 	if (access(YAMA_SCOPE, F_OK)) {
-		printf("SKIP: perm_yama scope %d: no Yama (%s absent)\n", scope,
-		       YAMA_SCOPE);
+		test_skip("perm_yama", "no Yama (" YAMA_SCOPE " absent)");
 	} else if (scope == 3 && !getenv("VMEXEC_TEST_YAMA_SCOPE3")) {
-		printf("SKIP: perm_yama scope 3: locks ptrace_scope until reboot; "
-		       "set VMEXEC_TEST_YAMA_SCOPE3=1 to run it\n");
+		test_skip("perm_yama_scope3", "locks ptrace_scope until reboot; "
+			  "set VMEXEC_TEST_YAMA_SCOPE3=1 to run it");
 	} else {
 		return 0;
 	}
-	fflush(stdout);
 	return 1;
 }
 

@@ -554,7 +554,7 @@ START_TEST(test_run_rseq_never_written_into_target)
 	int i;
 
 	if (!__rseq_size) {
-		printf("SKIP: %s: libc did not register rseq\n", __func__);
+		test_skip(__func__, "libc did not register rseq");
 		return;
 	}
 	mine = (struct rseq_abi *)((char *)__builtin_thread_pointer() + __rseq_offset);

@@ -127,7 +127,7 @@ fi
 
 grep -E '^[0-9]+%: Checks: [0-9]+, Failures: [0-9]+, Errors: [0-9]+' "$console" |
 	sed "s/^/$rel: /" >"$summary" || true
-grep -E '^(vmexec-(stress|fuzz): (PASS|FAIL)|vmexec-init: kmemleak: )' "$console" |
+grep -E '^(vmexec-tests: skipped |vmexec-(stress|fuzz): (PASS|FAIL)|vmexec-init: kmemleak: )' "$console" |
 	sed "s/^/$rel: /" >>"$summary" || true
 
 if [ -n "$fail" ]; then
