@@ -140,7 +140,7 @@ function vr_table(    i, mib, args, bb) {
 	if (match(args, /-m [0-9]+/))
 		mib = substr(args, RSTART + 3, RLENGTH - 3)
 	printf "\n### vmexec-run workload\n\n"
-	printf "- `/usr/bin/vmexec-run-bench %s` in the guest (tools/vmexec-run/bench-vmexec-run.c; guest clock %s, %s s in all): %s applets on files in /tmp (tmpfs)\n",
+	printf "- `/bench/vmexec-run-bench %s` in the guest (bench/vmexec-run-bench.c; guest clock %s, %s s in all): %s applets on files in /tmp (tmpfs)\n",
 		args, meta["vrbench_guest_date"], meta["vrbench_seconds"], bb
 	printf "- workloads: dd = `busybox dd if=FILE of=/dev/null bs=512` on a %s MiB file (the syscall-heavy case); sha = `busybox sha256sum FILE` (4 KiB reads, compute-bound); find = `busybox find` over 3,000 files in 60 directories (path-heavy)\n", mib
 	printf "- runners: native; `vmexec-run --` (read/write/... passed through in place when the module offers it); `vmexec-run --no-passthrough --` (every syscall an exit); ptrace loop (PTRACE_SYSCALL + PTRACE_GETREGS at every stop, no decoding); `strace -f -o /dev/null` (strace: %s)\n", meta["strace"]

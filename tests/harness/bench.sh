@@ -2,10 +2,10 @@
 # bench.sh build | report RELEASE: the make bench steps outside the guest.
 #
 #   build           make -C $BENCH_SRC O=$BENCH_O (static guest programs);
-#                   with section g in $BENCH_SECTIONS also vmexec-run and
-#                   vmexec-run-bench (make -C $TESTS_SRC O=$TESTS_O, those
-#                   two targets only; initramfs.sh puts $TESTS_O/bin/* in
-#                   /usr/bin)
+#                   (vmexec-bench and vmexec-run-bench, for /bench); with
+#                   section g in $BENCH_SECTIONS also vmexec-run (make -C
+#                   $TESTS_SRC O=$TESTS_O, that target only; initramfs.sh
+#                   puts $TESTS_O/bin/* in /usr/bin)
 #   report RELEASE  turn build/RELEASE/bench.csv and vrbench.csv (what the
 #                   guest wrote to ttyS1) into $BENCH_RESULTS/RELEASE.{md,csv}
 #                   and print the tables (bench/report.sh)
@@ -23,10 +23,10 @@ build)
 	*g*)
 		[ -f "$TESTS_SRC/Makefile" ] || die "$TESTS_SRC/Makefile is missing"
 		mkdir -p "$TESTS_O"
-		vr=("$TESTS_O/bin/vmexec-run" "$TESTS_O/bin/vmexec-run-bench")
+		vr=("$TESTS_O/bin/vmexec-run")
 		log "building the vmexec-run workload (section g): $MAKE -C $TESTS_SRC O=$TESTS_O ${vr[*]}"
 		$MAKE -C "$TESTS_SRC" O="$TESTS_O" "${vr[@]}" >&2 ||
-			die "building vmexec-run and vmexec-run-bench failed"
+			die "building vmexec-run failed"
 		# Which vmexec-run source was built (for the report's header).
 		vr_src=$(dirname -- "$TESTS_SRC")/tools/vmexec-run
 		vr_desc="$vr_src"

@@ -21,7 +21,7 @@ die() { printf 'vmexec-harness: error: %s\n' "$*" >&2; exit 1; }
 : "${BENCH_O:=$VMEXEC_CACHE/bench-$TREE_TAG}"
 : "${BENCH_RESULTS:=$REPO_DIR/bench/results}"
 # Sections: a-f run /bench/vmexec-bench -s (f, pass-through, only when asked
-# for), g the vmexec-run workload (tools/vmexec-run/bench-vmexec-run.c).
+# for), g the vmexec-run workload (bench/vmexec-run-bench.c).
 : "${BENCH_SECTIONS:=abcdeg}"
 : "${ACCEL:=tcg}"
 : "${QEMU_CPU:=max}"

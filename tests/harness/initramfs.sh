@@ -68,7 +68,7 @@ for f in "$src_dir"/*; do
 done
 [ "$n" -gt 0 ] || die "no executables in $src_dir"
 
-# Tools for the tests and for make run (vmexec-run, vmexec-run-bench): every
+# Tools for the tests and for make run (vmexec-run, vmexec-audit, ...): every
 # executable in $TESTS_O/bin goes to /usr/bin in the guest, in every mode.
 for f in "$TESTS_O"/bin/*; do
 	if [ ! -f "$f" ] || [ ! -x "$f" ]; then continue; fi

@@ -5,10 +5,10 @@
 #   module  fetch headers and build the module (W=1, warnings fail)
 #   check   build tests, then per kernel: module, initramfs, boot, run suites
 #   run     the same with /tests/vmexec-demo instead of the suites (one kernel)
-#   bench   build bench/ (BENCH_O) and, for section g, vmexec-run and
-#           vmexec-run-bench ($TESTS_O/bin), then per kernel: module,
+#   bench   build bench/ (BENCH_O) and, for section g, vmexec-run
+#           ($TESTS_O/bin), then per kernel: module,
 #           initramfs with /bench (and strace), boot, run /bench/vmexec-bench
-#           and /usr/bin/vmexec-run-bench; bench/report.sh prints the tables
+#           and /bench/vmexec-run-bench; bench/report.sh prints the tables
 #           and writes them to $BENCH_RESULTS (markdown and CSV)
 #
 # Kernels run one after another; a failing kernel does not stop the next.
