@@ -15,7 +15,8 @@
 #                 in the guest, print the tables per kernel, write
 #                 bench/results/RELEASE.{md,csv} (BENCH_TIMEOUT=3600 s per
 #                 boot; BENCH_SECTIONS=abcdeg: a-f vmexec-bench sections, g
-#                 the vmexec-run workload; bench/README.md)
+#                 the vmexec-run workload; ICOUNT=1: instruction counts,
+#                 in bench/results/icount/; bench/README.md)
 #
 # Style checks, installation and packages:
 #   make lint          checkpatch --strict, sparse C=2, W=1, uapi-check
@@ -110,10 +111,14 @@ check-debug: debug-kernel
 
 BENCH_TIMEOUT ?= 3600
 BENCH_SECTIONS ?= abcdeg
+# ICOUNT=1: figures count guest instructions (qemu -icount); tables go to
+# bench/results/icount/.
+ICOUNT ?= 0
 .PHONY: bench
 bench: deps
 	+@$(HARNESS_ENV) BENCH_TIMEOUT='$(BENCH_TIMEOUT)' BENCH_SECTIONS='$(BENCH_SECTIONS)' \
-		BENCH_COMMAND='make bench KERNELS="$(KERNELS)"$(if $(filter-out file,$(origin BENCH_SECTIONS)), BENCH_SECTIONS=$(BENCH_SECTIONS))' \
+		ICOUNT='$(ICOUNT)' $(if $(filter 1,$(ICOUNT)),BENCH_RESULTS='$(CURDIR)/bench/results/icount') \
+		BENCH_COMMAND='make bench KERNELS="$(KERNELS)"$(if $(filter-out file,$(origin BENCH_SECTIONS)), BENCH_SECTIONS=$(BENCH_SECTIONS))$(if $(filter 1,$(ICOUNT)), ICOUNT=1)' \
 		bash $(HARNESS)/run.sh bench $(KERNELS)
 
 # In-tree build junk only; out-of-tree builds live in $(VMEXEC_CACHE).

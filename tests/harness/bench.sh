@@ -56,7 +56,15 @@ report)
 	[ -s "$csv" ] || csv=
 	[ -s "$vrcsv" ] || vrcsv=
 	mkdir -p "$BENCH_RESULTS"
-	qemu_desc="qemu TCG: $(qemu-system-x86_64 --version | head -n 1), -accel $ACCEL -cpu $QEMU_CPU -smp $QEMU_SMP -m $QEMU_MEM"
+	smp=$QEMU_SMP
+	if [ "$ICOUNT" = 1 ]; then
+		case "$rel" in 6.1.*) smp=1 ;; esac
+	fi
+	qemu_desc="qemu TCG: $(qemu-system-x86_64 --version | head -n 1), -accel $ACCEL -cpu $QEMU_CPU -smp $smp -m $QEMU_MEM"
+	if [ "$ICOUNT" = 1 ]; then
+		# Every figure is in guest nanoseconds = executed instructions.
+		qemu_desc="$qemu_desc -icount shift=0,sleep=off (figures count guest instructions: 1 ns = 1 instruction)"
+	fi
 	[ "$ACCEL" = tcg ] || qemu_desc="qemu ${ACCEL^^} (not TCG): $(qemu-system-x86_64 --version | head -n 1)"
 	# Which module source was measured.
 	src_desc="MODULE_SRC=$MODULE_SRC"
