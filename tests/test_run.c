@@ -659,11 +659,24 @@ static void *spin_guest(void *p)
 	return NULL;
 }
 
+/*
+ * In a child of the test: a new thread runs code_mark_spin in the stub. 0
+ * once it is in guest mode, or -1.
+ */
+static int spin_in_new_thread(struct stub *s)
+{
+	pthread_t th;
+
+	spin_stub = s;
+	if (pthread_create(&th, NULL, spin_guest, NULL))
+		return -1;
+	return stub_wait_mark(s, WAIT_MS) ? -1 : 0;
+}
+
 /* Another thread of the caller exits the process or execs while a guest runs. */
 static void sibling_changes_process(int do_exec)
 {
 	struct stub s;
-	pthread_t th;
 	pid_t child;
 	int status;
 
@@ -672,9 +685,7 @@ static void sibling_changes_process(int do_exec)
 	child = fork();
 	ck_assert_int_ge(child, 0);
 	if (child == 0) {
-		spin_stub = &s;
-		pthread_create(&th, NULL, spin_guest, NULL);
-		if (stub_wait_mark(&s, WAIT_MS))
+		if (spin_in_new_thread(&s))
 			_exit(20);
 		if (do_exec)
 			execl("/bin/busybox", "true", (char *)NULL);
@@ -956,7 +967,6 @@ END_TEST
 START_TEST(test_run_module_pinned_while_running)
 {
 	struct stub s;
-	pthread_t th;
 	pid_t child;
 	int status;
 
@@ -965,9 +975,7 @@ START_TEST(test_run_module_pinned_while_running)
 	child = fork();
 	ck_assert_int_ge(child, 0);
 	if (child == 0) {
-		spin_stub = &s;
-		pthread_create(&th, NULL, spin_guest, NULL);
-		if (stub_wait_mark(&s, WAIT_MS))
+		if (spin_in_new_thread(&s))
 			_exit(20);
 		/* No descriptor left anywhere, but a thread is in guest mode. */
 		close(s.fd);
