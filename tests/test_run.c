@@ -957,7 +957,7 @@ START_TEST(test_run_target_gone_while_sibling_runs)
 		assert_ret(sp.ret, 0);
 		ck_assert_uint_eq(sp.run.exit_reason, VMEXEC_EXIT_SIGNAL);
 		ck_assert_int_eq(sp.run.exit.signal.signo, SIGUSR1);
-		ck_assert_uint_eq(sp.run.regs.rip, CODE_ADDR);
+		ck_assert_uint_eq(sp.run.regs.rip, CODE_ADDR + MARK_SPIN_LOOP);
 		assert_ret(run_guest(&s, &run), -ESRCH);
 		stub_stop(&s);
 	}
