@@ -62,13 +62,16 @@ static void vmexec_mm_claim_owner(struct mm_struct *mm)
 
 	if (!VMEXEC_MM_OWNER || rcu_access_pointer(mm->owner))
 		return;
+	/*
+	 * Several threads of ours may come back at once, each under its own
+	 * task_lock: only the one whose cmpxchg sets the owner goes on, so
+	 * that lru_gen_migrate_mm() finds the owner whose alloc_lock is held.
+	 */
 	task_lock(tsk);
-	if (tsk->mm == mm && !rcu_access_pointer(mm->owner)) {
-		rcu_assign_pointer(mm->owner, tsk);
-		/* Under task_lock, as mm_update_next_owner() calls it. */
-		if (VMEXEC_LRU_GEN)
-			vmexec_k_lru_gen_migrate_mm(mm);
-	}
+	if (tsk->mm == mm &&
+	    !cmpxchg((struct task_struct __force **)&mm->owner, NULL, tsk) &&
+	    VMEXEC_LRU_GEN)
+		vmexec_k_lru_gen_migrate_mm(mm);
 	task_unlock(tsk);
 }
 
