@@ -518,17 +518,12 @@ struct owner_test {
 	int res_fd;		/* result: memory.current delta in KiB */
 };
 
+/* memory.current of the test cgroup in KiB, or -errno (helpers: read_int_file). */
 static long cg_current_kib(void)
 {
-	char buf[32] = "";
-	int fd = open(CG_DIR "/memory.current", O_RDONLY);
-	ssize_t n;
+	int bytes, err = read_int_file(CG_DIR "/memory.current", &bytes);
 
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	return n > 0 ? atol(buf) / 1024 : -EIO;
+	return err ? err : bytes / 1024;
 }
 
 static void nop_handler(int sig)
@@ -554,28 +549,13 @@ static void *owner_toucher(void *arg)
 	struct owner_test *t = arg;
 	long before, after, res;
 	pid_t leader = getpid();
-	char path[64], st[256];
+	char state = 0;
 	int i;
 	char *p;
 
-	/* Wait until the leader has exited (its thread is a zombie). */
-	snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", leader, leader);
-	for (i = 0; i < WAIT_MS; i++) {
-		int fd = open(path, O_RDONLY);
-		ssize_t n = fd < 0 ? -1 : read(fd, st, sizeof(st) - 1);
-
-		if (fd >= 0)
-			close(fd);
-		if (n > 0) {
-			char *c;
-
-			st[n] = 0;
-			c = strrchr(st, ')');
-			if (c && (c[2] == 'Z' || c[2] == 'X'))
-				break;
-		}
+	/* Wait until the leader has exited (/proc/PID/stat is its thread's). */
+	for (i = 0; i < WAIT_MS && (state = target_state(leader)) != 'Z' && state != 'X'; i++)
 		usleep(1000);
-	}
 	/* The guest thread comes back; then this thread touches memory. */
 	pthread_kill(t->guest, SIGUSR1);
 	pthread_join(t->guest, NULL);
