@@ -248,17 +248,11 @@ static int kthread_flags(pid_t pid, unsigned int *flags)
 {
 	char path[64], buf[512], *p;
 	ssize_t n;
-	int fd;
 
 	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return -EIO;
-	buf[n] = '\0';
+	n = read_proc(path, buf, sizeof(buf));
+	if (n < 0)
+		return n;
 	/* comm may hold spaces and parentheses: skip to the last ')'. */
 	p = strrchr(buf, ')');
 	if (!p || sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %u", flags) != 1)
@@ -296,16 +290,10 @@ int read_int_file(const char *path, int *val)
 {
 	char buf[32];
 	ssize_t n;
-	int fd;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return -EIO;
-	buf[n] = '\0';
+	n = read_proc(path, buf, sizeof(buf));
+	if (n < 0)
+		return n;
 	*val = atoi(buf);
 	return 0;
 }
@@ -703,27 +691,6 @@ int target_exec_sleep(struct target *t)
 	return -EPROTO;
 }
 
-char target_state(pid_t pid)
-{
-	char path[64], buf[512], *p;
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
-	p = strrchr(buf, ')');
-	if (!p || p[1] != ' ')
-		return 0;
-	return p[2];
-}
-
 /* ---- children reporting one int ----------------------------------------- */
 
 int child_start(struct child *c, int (*fn)(void *arg), void *arg)
@@ -786,31 +753,6 @@ void child_stop(struct child *c)
 		kill_reap(&c->pid);
 	c->pid = 0;
 	close_fdp(&c->res_fd);
-}
-
-int wait_sleeping_in_syscall(pid_t tid, long nr, int ms)
-{
-	struct timespec pause = { 0, 1000000 };
-	char path[64], buf[256];
-	int i;
-
-	snprintf(path, sizeof(path), "/proc/%d/syscall", (int)tid);
-	for (i = 0; i < ms; i++) {
-		int fd = open(path, O_RDONLY | O_CLOEXEC);
-		ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
-
-		if (fd >= 0)
-			close(fd);
-		if (n > 0) {
-			buf[n] = '\0';
-			/* "running" when not in a system call. */
-			if (buf[0] >= '0' && buf[0] <= '9' && strtol(buf, NULL, 10) == nr &&
-			    target_state(tid) == 'S')
-				return 0;
-		}
-		nanosleep(&pause, NULL);
-	}
-	return -ETIMEDOUT;
 }
 
 /* Where skips are recorded: tests run in forked processes (CK_FORK). */

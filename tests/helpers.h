@@ -14,6 +14,7 @@
 #include <check.h>
 
 #include "libvmexec.h"
+#include "proc_state.h"
 
 #define PAGE_SZ		4096UL
 
@@ -180,16 +181,6 @@ int target_read(struct target *t, unsigned long addr, void *buf, size_t len);
 int target_mincore(struct target *t, unsigned long addr, size_t len);
 /* Ask for the exec; returns 0 once the reply pipe hit end of file. */
 int target_exec_sleep(struct target *t);
-/* The target's /proc/<pid>/stat state letter, or 0. */
-char target_state(pid_t pid);
-
-/*
- * Wait (at most ms) until thread tid sleeps in system call nr (its
- * /proc/<tid>/syscall starts with nr, its state is S). 0 or -ETIMEDOUT;
- * never asserts.
- */
-int wait_sleeping_in_syscall(pid_t tid, long nr, int ms);
-
 /*
  * Run fn(arg) in a forked child whose int result comes back through a pipe.
  * The child has SIGKILL as parent-death signal.

@@ -27,11 +27,14 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/time.h>
 #include <sys/wait.h>
 #include <dirent.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "proc_state.h"
 
 #define WORK	"/tmp/vrt"
 #define OUTDIR	WORK "/out"
@@ -730,6 +733,14 @@ static void notfound_test(void)
 	result_free(&r);
 }
 
+/* Kill a vmexec-run started by start_ready(), reap it, close its pipe. */
+static void kill_ready(pid_t pid, int fd)
+{
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	close(fd);
+}
+
 /* Start vmexec-run on a guest mode with stdout on a pipe; wait for "ready". */
 static pid_t start_ready(const char *mode, int *outfd)
 {
@@ -753,9 +764,7 @@ static pid_t start_ready(const char *mode, int *outfd)
 	}
 	close(p[1]);
 	if (read(p[0], buf, 6) != 6 || memcmp(buf, "ready\n", 6)) {
-		kill(pid, SIGKILL);
-		waitpid(pid, NULL, 0);
-		close(p[0]);
+		kill_ready(pid, p[0]);
 		return -1;
 	}
 	*outfd = p[0];
@@ -774,7 +783,16 @@ static void sigint_test(const char *mode, int want_status, const char *want_out)
 		report(false, name, "guest never became ready");
 		return;
 	}
-	usleep(200000);
+	/*
+	 * pause() in the guest is vmexec-run waiting in rt_sigsuspend: signal
+	 * it there. The spinning guest is in RUN from "ready" on.
+	 */
+	if (strcmp(mode, "sigint-spin") &&
+	    wait_sleeping_in_syscall(pid, SYS_rt_sigsuspend, 10000)) {
+		kill_ready(pid, fd);
+		report(false, name, "vmexec-run never waited in rt_sigsuspend");
+		return;
+	}
 	kill(pid, SIGINT);
 	while ((r = read(fd, buf + n, sizeof(buf) - 1 - n)) > 0)
 		n += r;
@@ -822,28 +840,16 @@ static int stopped_processes(void)
 
 	if (!d)
 		return -1;
-	while ((e = readdir(d))) {
-		char path[300], buf[512], *p;
-		FILE *f;
-
-		if (e->d_name[0] < '0' || e->d_name[0] > '9')
-			continue;
-		snprintf(path, sizeof(path), "/proc/%s/stat", e->d_name);
-		f = fopen(path, "r");
-		if (!f)
-			continue;
-		if (fgets(buf, sizeof(buf), f) && (p = strrchr(buf, ')')) && p[1] == ' ' &&
-		    p[2] == 'T')
+	while ((e = readdir(d)))
+		if (e->d_name[0] >= '1' && e->d_name[0] <= '9' && target_state(atoi(e->d_name)) == 'T')
 			n++;
-		fclose(f);
-	}
 	closedir(d);
 	return n;
 }
 
 static void stub_tests(void)
 {
-	int fd, st;
+	int fd;
 	pid_t pid;
 
 	report(stopped_processes() == 0, "no stub left after the runs above",
@@ -855,9 +861,7 @@ static void stub_tests(void)
 	}
 	report(stopped_processes() == 1, "the stub is a stopped process while a guest runs",
 	       "%d stopped processes", stopped_processes());
-	kill(pid, SIGKILL);
-	waitpid(pid, &st, 0);
-	close(fd);
+	kill_ready(pid, fd);
 	for (int i = 0; i < 50 && stopped_processes() > 0; i++)
 		usleep(100000);
 	report(stopped_processes() == 0, "stub dies with a SIGKILLed vmexec-run",

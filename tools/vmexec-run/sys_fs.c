@@ -247,6 +247,17 @@ H(h_ioctl)
 	return r;
 }
 
+/*
+ * A path argument relative to dirfd: -EBADF for a descriptor the guest does
+ * not have; when a bind rewrites the path, the host path in host and *mapped
+ * set (get_path()).
+ */
+static long view_path(long dirfd, u64 path, char *host, bool *mapped)
+{
+	CHECK_DIRFD(dirfd);
+	return pathview_active() ? get_path(path, host, mapped) : 0;
+}
+
 /* open family: pass-through unless a bind rewrites the path. */
 static long do_openat(long dirfd, u64 path, u64 flags, u64 mode)
 {
@@ -254,12 +265,9 @@ static long do_openat(long dirfd, u64 path, u64 flags, u64 mode)
 	bool mapped = false;
 	long r;
 
-	CHECK_DIRFD(dirfd);
-	if (pathview_active()) {
-		r = get_path(path, host, &mapped);
-		if (r < 0)
-			return r;
-	}
+	r = view_path(dirfd, path, host, &mapped);
+	if (r < 0)
+		return r;
 	if (mapped)
 		r = HOST(openat((int)dirfd, host, (int)flags, (mode_t)mode));
 	else
@@ -292,12 +300,9 @@ static long do_fstatat(long dirfd, u64 path, u64 buf, u64 flags)
 	struct stat st;
 	long r;
 
-	CHECK_DIRFD(dirfd);
-	if (pathview_active()) {
-		r = get_path(path, host, &mapped);
-		if (r < 0)
-			return r;
-	}
+	r = view_path(dirfd, path, host, &mapped);
+	if (r < 0)
+		return r;
 	if (!mapped)
 		return gsys(SYS_newfstatat, dirfd, path, buf, flags, 0, 0);
 	r = HOST(fstatat((int)dirfd, host, &st, (int)flags));
@@ -331,12 +336,9 @@ H(h_statx)
 	bool mapped = false;
 	long r;
 
-	CHECK_DIRFD(a[0]);
-	if (pathview_active()) {
-		r = get_path(a[1], host, &mapped);
-		if (r < 0)
-			return r;
-	}
+	r = view_path(a[0], a[1], host, &mapped);
+	if (r < 0)
+		return r;
 	if (!mapped)
 		return pass(nr, a);
 	r = HOST(syscall(SYS_statx, a[0], host, a[2], a[3], buf));
