@@ -56,6 +56,12 @@ void bench_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void bench_measure(const struct row *r);
 void bench_derived(const char *sec, const char *id, const char *label,
 		   const char *a, const char *b, double factor, const char *note);
+void bench_derived_sum(const char *sec, const char *id, const char *label,
+		       const char *terms, const char *note);
+/* Around a row's timed region: context switches and wakeups of the row's
+ * process and of target (0: the row has none), per operation (main.c). */
+void bench_sw_begin(pid_t target);
+void bench_sw_end(pid_t target);
 double now_ns(void);
 int pin_to_cpu(pid_t pid, int cpu);	/* cpu < 0: all CPUs */
 int online_cpus(void);

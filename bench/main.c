@@ -12,6 +12,7 @@
  *         published tables use 1)
  */
 #include "bench.h"
+#include <dirent.h>
 #include <errno.h>
 #include <sched.h>
 #include <signal.h>
@@ -21,12 +22,15 @@
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <libvmexec.h>
 
 struct msg {
 	int status;
 	int nruns;
 	double ns[MAX_RUNS];	/* per measured run: ns per operation */
 	char text[256];
+	int sw, sw_target;	/* switches counted; the row has a target */
+	double sw_per_op[2][3];	/* [caller, target][voluntary, involuntary, wakeups] */
 };
 
 struct result {
@@ -34,6 +38,8 @@ struct result {
 	long ops, bytes_per_op;
 	int runs, status;	/* 0 ok, 1 n/a, -1 failed, 2 derived */
 	double med, min, max;
+	int sw, sw_target;	/* as in struct msg */
+	double sw_per_op[2][3];
 };
 
 static struct result results[64];
@@ -83,6 +89,165 @@ int pin_to_cpu(pid_t pid, int cpu)
 			CPU_SET(i, &set);
 	}
 	return sched_setaffinity(pid, sizeof(set), &set);
+}
+
+/*
+ * Context switches and wakeups around a row's timed region: the row's run()
+ * calls bench_sw_begin() just before it starts the clock and bench_sw_end()
+ * just after it stops it; row_child() sums the deltas of the measured runs.
+ * Sources, summed over every thread in /proc/PID/task: voluntary_ctxt_switches
+ * and nonvoluntary_ctxt_switches (status), nr_wakeups (sched, with
+ * kernel.sched_schedstats=1, which main() sets for section A).
+ */
+struct swc {
+	long long v[3];		/* voluntary, involuntary, wakeups (< 0: unknown) */
+};
+
+static int schedstats_on;	/* kernel.sched_schedstats is 1 (set by us) */
+static int wakeups_counted;	/* it was, for section A */
+static char wakeup_field[64] = "none";
+
+static struct {
+	int active, err, nrun, target;
+	struct swc c0, t0;
+	long long sum[2][3];
+} sw;
+
+/* The value of "key: value" lines whose key is key or ends with ".key". */
+static long long proc_field(const char *path, const char *key, char *name, size_t namelen)
+{
+	char line[256];
+	long long v = -1;
+	size_t kl = strlen(key);
+	FILE *f = fopen(path, "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		char *colon = strchr(line, ':'), *end;
+		size_t l;
+
+		if (!colon)
+			continue;
+		end = colon;
+		while (end > line && (end[-1] == ' ' || end[-1] == '\t'))
+			end--;
+		l = end - line;
+		if (l < kl || memcmp(end - kl, key, kl) || (l > kl && end[-kl - 1] != '.'))
+			continue;
+		v = strtoll(colon + 1, NULL, 10);
+		if (name)
+			snprintf(name, namelen, "%.*s", (int)l, line);
+		break;
+	}
+	fclose(f);
+	return v;
+}
+
+static int proc_counts(pid_t pid, struct swc *c)
+{
+	static const char *const keys[2] = { "voluntary_ctxt_switches",
+					     "nonvoluntary_ctxt_switches" };
+	char path[320];
+	struct dirent *e;
+	DIR *d;
+	int i, n = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+	d = opendir(path);
+	if (!d)
+		return -1;
+	memset(c, 0, sizeof(*c));
+	if (!schedstats_on)
+		c->v[2] = -1;
+	while ((e = readdir(d))) {
+		long long v;
+
+		if (e->d_name[0] == '.')
+			continue;
+		for (i = 0; i < 2; i++) {
+			snprintf(path, sizeof(path), "/proc/%d/task/%s/status", (int)pid, e->d_name);
+			/* "nonvoluntary_..." must not match "voluntary_...": exact keys. */
+			v = proc_field(path, keys[i], NULL, 0);
+			if (v < 0)
+				break;
+			c->v[i] += v;
+		}
+		if (i < 2)
+			continue;	/* the thread is gone */
+		n++;
+		if (c->v[2] >= 0) {
+			snprintf(path, sizeof(path), "/proc/%d/task/%s/sched", (int)pid, e->d_name);
+			v = proc_field(path, "nr_wakeups", NULL, 0);
+			c->v[2] = v < 0 ? -1 : c->v[2] + v;
+		}
+	}
+	closedir(d);
+	return n ? 0 : -1;
+}
+
+void bench_sw_begin(pid_t target)
+{
+	if (target > 0 && proc_counts(target, &sw.t0))
+		sw.err = 1;
+	if (proc_counts(getpid(), &sw.c0))
+		sw.err = 1;
+}
+
+void bench_sw_end(pid_t target)
+{
+	struct swc c1, t1;
+	int i;
+
+	if (proc_counts(getpid(), &c1) || (target > 0 && proc_counts(target, &t1))) {
+		sw.err = 1;
+		return;
+	}
+	if (!sw.active)
+		return;		/* the warm-up run */
+	if (target > 0)
+		sw.target = 1;
+	for (i = 0; i < 3; i++) {
+		sw.sum[0][i] = (c1.v[i] < 0 || sw.c0.v[i] < 0) ? -1 :
+			       sw.sum[0][i] + c1.v[i] - sw.c0.v[i];
+		if (target > 0)
+			sw.sum[1][i] = (t1.v[i] < 0 || sw.t0.v[i] < 0) ? -1 :
+				       sw.sum[1][i] + t1.v[i] - sw.t0.v[i];
+	}
+	sw.nrun++;
+}
+
+/*
+ * 1 if kernel.sched_schedstats is 1 now (set by us; *prev gets the old
+ * value, -1 if unknown). The wakeup counter's name goes to wakeup_field.
+ */
+static int schedstats_enable(int *prev)
+{
+	char buf[8] = "";
+	FILE *f = fopen("/proc/sys/kernel/sched_schedstats", "r+");
+
+	*prev = -1;
+	if (!f)
+		return 0;
+	if (fgets(buf, sizeof(buf), f))
+		*prev = atoi(buf);
+	rewind(f);
+	fputs("1\n", f);
+	if (fclose(f))
+		return 0;
+	/* /proc/PID/sched shows the schedstats only while they are on. */
+	return proc_field("/proc/self/sched", "nr_wakeups", wakeup_field,
+			  sizeof(wakeup_field)) >= 0;
+}
+
+static void schedstats_restore(int prev)
+{
+	FILE *f;
+
+	if (prev < 0 || !(f = fopen("/proc/sys/kernel/sched_schedstats", "w")))
+		return;
+	fprintf(f, "%d\n", prev);
+	fclose(f);
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -140,6 +305,8 @@ static void row_child(const struct row *r, int fd)
 			goto done;
 		}
 	}
+	memset(&sw, 0, sizeof(sw));
+	sw.active = 1;
 	for (i = 0; i < BENCH_RUNS; i++) {
 		double ns;
 		long n = scaled(r->ops);
@@ -151,6 +318,18 @@ static void row_child(const struct row *r, int fd)
 			goto done;
 		}
 		m.ns[m.nruns++] = ns / n;
+	}
+	/* Counted in every measured run: per operation, over all of them. */
+	if (sw.nrun == BENCH_RUNS && !sw.err) {
+		double ops = (double)scaled(r->ops) * BENCH_RUNS;
+		int k;
+
+		m.sw = 1;
+		m.sw_target = sw.target;
+		for (k = 0; k < 3; k++) {
+			m.sw_per_op[0][k] = sw.sum[0][k] < 0 ? -1 : sw.sum[0][k] / ops;
+			m.sw_per_op[1][k] = sw.sum[1][k] < 0 ? -1 : sw.sum[1][k] / ops;
+		}
 	}
 done:
 	if (r->teardown)
@@ -211,6 +390,9 @@ void bench_measure(const struct row *r)
 	}
 	x->status = m.status;
 	snprintf(x->msg, sizeof(x->msg), "%s", m.text);
+	x->sw = m.sw;
+	x->sw_target = m.sw_target;
+	memcpy(x->sw_per_op, m.sw_per_op, sizeof(x->sw_per_op));
 	if (m.status == 0) {
 		double v[MAX_RUNS];
 
@@ -248,15 +430,74 @@ void bench_derived(const char *sec, const char *id, const char *label,
 	print_row(x, stdout, 0);
 }
 
+/*
+ * A figure computed from several measured rows: terms is "ID [+|- ID]...",
+ * e.g. "A3 - A16 - A10".
+ */
+void bench_derived_sum(const char *sec, const char *id, const char *label,
+		       const char *terms, const char *note)
+{
+	struct result *x = &results[nresults++];
+	char buf[128], *tok, *save = NULL;
+	double sign = 1, sum = 0;
+
+	memset(x, 0, sizeof(*x));
+	snprintf(x->sec, sizeof(x->sec), "%s", sec);
+	snprintf(x->id, sizeof(x->id), "%s", id);
+	snprintf(x->label, sizeof(x->label), "%s", label);
+	snprintf(x->note, sizeof(x->note), "%s", note);
+	x->status = 2;
+	snprintf(buf, sizeof(buf), "%s", terms);
+	for (tok = strtok_r(buf, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
+		const struct result *t;
+
+		if (!strcmp(tok, "+") || !strcmp(tok, "-")) {
+			sign = *tok == '-' ? -1 : 1;
+			continue;
+		}
+		t = find(tok);
+		if (!t || t->status) {
+			x->status = 1;
+			snprintf(x->msg, sizeof(x->msg), "needs rows %s", terms);
+			break;
+		}
+		sum += sign * t->med;
+		sign = 1;
+	}
+	if (x->status == 2)
+		x->med = sum;
+	print_row(x, stdout, 0);
+}
+
 static void fmt_ns(char *buf, size_t len, double v)
 {
 	snprintf(buf, len, "%.0f", v);
+}
+
+/* Switches and wakeups per operation: "" not counted, "n/a" no target or no counter. */
+static void sw_fmt(const struct result *x, char out[2][3][16])
+{
+	int i, k;
+
+	for (i = 0; i < 2; i++) {
+		for (k = 0; k < 3; k++) {
+			double v = x->sw_per_op[i][k];
+
+			if (!x->sw)
+				out[i][k][0] = 0;
+			else if ((i == 1 && !x->sw_target) || v < 0)
+				snprintf(out[i][k], 16, "n/a");
+			else
+				snprintf(out[i][k], 16, "%.2f", v);
+		}
+	}
 }
 
 static void print_row(const struct result *x, FILE *f, int csv)
 {
 	const struct result *b = x->base[0] ? find(x->base) : NULL;
 	char med[32] = "", mn[32] = "", mx[32] = "", ratio[32] = "", tput[48] = "";
+	char swv[2][3][16];
 	const char *status = "ok";
 
 	if (x->status == 0 || x->status == 2)
@@ -279,16 +520,22 @@ static void print_row(const struct result *x, FILE *f, int csv)
 	} else {
 		status = "derived";
 	}
+	sw_fmt(x, swv);
 	if (csv) {
 		/* Labels and notes never hold a double quote. */
-		fprintf(f, "%s,%s,\"%s\",%ld,%d,%s,%s,%s,%s,%s,\"%s\",%s,\"%s%s%s\"\n",
+		fprintf(f, "%s,%s,\"%s\",%ld,%d,%s,%s,%s,%s,%s,\"%s\",%s,\"%s%s%s\",%s,%s,%s,%s,%s,%s\n",
 			x->sec, x->id, x->label, x->status == 2 ? 0 : x->ops, x->runs,
 			med, mn, mx, ratio, x->base, tput, status, x->note,
-			x->note[0] && x->msg[0] ? "; " : "", x->msg);
+			x->note[0] && x->msg[0] ? "; " : "", x->msg,
+			swv[0][0], swv[0][1], swv[0][2], swv[1][0], swv[1][1], swv[1][2]);
 	} else {
 		fprintf(f, "  %-2s %-10s %-58.58s %10s %10s %10s %7s %12s %s%s%s\n",
 			x->sec, x->id, x->label, med, mn, mx, ratio, tput,
 			status, x->msg[0] ? ": " : "", x->msg);
+		if (x->sw)
+			fprintf(f, "  %-2s %-10s per op: caller %s voluntary, %s involuntary switches, "
+				"%s wakeups; target %s, %s, %s\n", "", "", swv[0][0], swv[0][1],
+				swv[0][2], swv[1][0], swv[1][1], swv[1][2]);
 	}
 }
 
@@ -352,8 +599,18 @@ int main(int argc, char **argv)
 	printf("  %-2s %-10s %-58s %10s %10s %10s %7s %12s %s\n", "", "id", "mechanism",
 	       "median ns", "min ns", "max ns", "ratio", "throughput", "status");
 
-	if (strchr(sections, 'a'))
+	if (strchr(sections, 'a')) {
+		int prev;
+
+		/* nr_wakeups in /proc/PID/sched counts only while schedstats are on. */
+		schedstats_on = schedstats_enable(&prev);
+		printf("vmexec-bench: section A counts wakeups: %s (kernel.sched_schedstats was %d)\n",
+		       schedstats_on ? wakeup_field : "no", prev);
 		section_a();
+		schedstats_restore(prev);
+	}
+	wakeups_counted = schedstats_on;
+	schedstats_on = 0;
 	if (strchr(sections, 'b'))
 		section_b();
 	if (strchr(sections, 'c'))
@@ -381,8 +638,13 @@ int main(int argc, char **argv)
 		fprintf(f, "#meta,guest_date,\"%s\"\n", date);
 		fprintf(f, "#meta,runs,%d\n", BENCH_RUNS);
 		fprintf(f, "#meta,scale,%g\n", scale);
+		fprintf(f, "#meta,wakeup_counter,\"%s\"\n",
+			wakeups_counted ? wakeup_field : "none (no schedstats)");
+		fprintf(f, "#meta,xstate_size,%d\n", vmexec_xstate_size());
 		fprintf(f, "section,id,mechanism,ops_per_run,runs,median_ns_per_op,min_ns_per_op,"
-			   "max_ns_per_op,ratio,ratio_base,throughput,status,note\n");
+			   "max_ns_per_op,ratio,ratio_base,throughput,status,note,"
+			   "caller_vol_cs_per_op,caller_invol_cs_per_op,caller_wakeups_per_op,"
+			   "target_vol_cs_per_op,target_invol_cs_per_op,target_wakeups_per_op\n");
 		for (i = 0; i < nresults; i++)
 			print_row(&results[i], f, 1);
 		if (fclose(f)) {

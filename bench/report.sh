@@ -80,7 +80,7 @@ BEGIN { nrow = 0; nvr = 0; block = "" }
 NF && block == "main" {
 	parse($0)
 	nrow++
-	for (i = 1; i <= 13; i++) R[nrow, i] = F[i]
+	for (i = 1; i <= 19; i++) R[nrow, i] = F[i]
 	med[F[2]] = F[6]
 }
 NF && block == "vr" {
@@ -131,6 +131,49 @@ function main_table(    i) {
 	target("C: vmexec >= 20x faster than ptrace injection", "C3", "C1", ">=", 20)
 	if (("A-cr3" in med) && num(med["A-cr3"]))
 		printf "\nOne mm switch (CR3 load, TCG soft-TLB flush) costs about %s ns here: A1 pays two per round trip, A3 none.\n", fmt(med["A-cr3"])
+	switch_table()
+	breakdown_table()
+}
+# Context switches and wakeups per operation (the CSV columns 14-19).
+function switch_table(    i, any, wk) {
+	for (i = 1; i <= nrow; i++)
+		if (R[i, 14] != "")
+			any = 1
+	if (!any)
+		return
+	wk = meta["wakeup_counter"]
+	wk = (wk == "" || wk ~ /^none/) ? "wakeups not counted (no schedstats)" : sprintf("wakeups = times the task was woken (%s in /proc/PID/task/TID/sched, kernel.sched_schedstats=1 during section A)", wk)
+	printf "\nSwitches per round trip (section A): context switches of the row'"'"'s process (caller: all its threads) and of its target (the stub, tracee or notifying process; n/a: none), from voluntary_ctxt_switches and nonvoluntary_ctxt_switches in /proc/PID/task/TID/status; %s. Deltas over the measured runs, taken outside the timed region, divided by the operations:\n\n", wk
+	printf "| id | mechanism | caller voluntary | caller involuntary | caller wakeups | target voluntary | target involuntary | target wakeups |\n"
+	printf "|---|---|--:|--:|--:|--:|--:|--:|\n"
+	for (i = 1; i <= nrow; i++)
+		if (R[i, 14] != "")
+			printf "| %s | %s | %s | %s | %s | %s | %s | %s |\n", R[i, 2], R[i, 3],
+				R[i, 14], R[i, 15], R[i, 16], R[i, 17], R[i, 18], R[i, 19]
+}
+# A1 in parts, from the decomposition rows of section A.
+function bpart(desc, rows, v) {
+	printf "| %s | %s | %s | %.1f%% |\n", desc, rows, fmt(v), 100 * v / med["A1"]
+}
+function breakdown_table(    k, need) {
+	split("A1 A2 A3 A10 A11 A14 A15 A16 A17", need, " ")
+	for (k in need)
+		if (!(need[k] in med) || !num(med[need[k]]))
+			return
+	printf "\nThe A1 round trip in parts (medians of this boot; derived rows A-*; bench/README.md, Breakdown):\n\n"
+	printf "| part | rows | ns/op | share of A1 |\n|---|---|--:|--:|\n"
+	bpart("the caller'"'"'s syscall entry and exit, and its loop", "A10", med["A10"])
+	bpart("fd lookup, vfs ioctl dispatch", "A11 - A10", med["A11"] - med["A10"])
+	bpart("RUN'"'"'s case, get_user() of the size", "A14 - A11", med["A14"] - med["A11"])
+	bpart("copy-in of struct vmexec_run", "A15 - A14", med["A15"] - med["A14"])
+	bpart("argument and caller checks, held-signal lookup", "A16 - A15", med["A16"] - med["A15"])
+	bpart("the guest'"'"'s syscall entry and exit", "A10", med["A10"])
+	bpart("the rest: bound mm, hook, state swaps, FPU, exit copy-out", "A3 - A16 - A10",
+		med["A3"] - med["A16"] - med["A10"])
+	bpart("two mm switches", "A1 - A3", med["A1"] - med["A3"])
+	bpart("total", "A1", med["A1"])
+	printf "\nWith an xstate buffer (%s bytes) a round trip costs A2 - A1 = %s more (%s without mm switches, A17 - A3).\n",
+		meta["xstate_size"], fmt(med["A2"] - med["A1"]), fmt(med["A17"] - med["A3"])
 }
 function vr_table(    i, mib, args, bb) {
 	args = meta["vrbench_args"]

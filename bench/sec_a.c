@@ -96,11 +96,11 @@ static int vm_run(const struct row *r, void *state, long n, double *ns)
 	struct vm_state *v = state;
 	struct vmexec_stats st0, st1;
 	struct vmexec_run run;
+	pid_t target;
 	double t0;
 	long i;
 	int ret;
 
-	(void)r;
 	memset(&st0, 0, sizeof(st0));
 	st0.size = sizeof(st0);
 	st1 = st0;
@@ -113,6 +113,8 @@ static int vm_run(const struct row *r, void *state, long n, double *ns)
 		run.xstate = (__u64)(uintptr_t)v->xs;
 		run.xstate_size = v->xsize;
 	}
+	target = (r->param & V_SELF) ? 0 : v->s.pid;
+	bench_sw_begin(target);
 	t0 = now_ns();
 	for (i = 0; i < n; i++) {
 		ret = vmexec_run(v->s.fd, &run);
@@ -125,6 +127,7 @@ static int vm_run(const struct row *r, void *state, long n, double *ns)
 	}
 	ret = vmexec_run(v->s.fd, &run);
 	*ns = now_ns() - t0;
+	bench_sw_end(target);
 	CHECK(ret == 0 && run.exit_reason == VMEXEC_EXIT_SYSCALL && run.exit.syscall.nr == 60 &&
 	      run.exit.syscall.args[0] == 0, "last RUN: ret %d exit %u nr %llu left %llu", ret,
 	      run.exit_reason, (unsigned long long)run.exit.syscall.nr,
@@ -194,6 +197,7 @@ static int sysemu_regs_run(const struct row *r, void *state, long n, double *ns)
 	(void)state;
 	if (sysemu_start(pid))
 		goto fail;
+	bench_sw_begin(pid);
 	t0 = now_ns();
 	for (i = 0; i <= n; i++) {
 		if (ptrace(PTRACE_SYSEMU, pid, 0, 0) || wait_stopped(pid, &st) ||
@@ -214,6 +218,7 @@ static int sysemu_regs_run(const struct row *r, void *state, long n, double *ns)
 		}
 	}
 	*ns = now_ns() - t0;
+	bench_sw_end(pid);
 	if (regs.orig_rax != 60 || regs.rdi != 0) {
 		bench_fail("last stop: orig_rax %llu left %llu", regs.orig_rax, regs.rdi);
 		goto fail;
@@ -247,6 +252,7 @@ static int sysemu_regset_run(const struct row *r, void *state, long n, double *n
 		bench_fail("GETREGSET: %s", strerror(errno));
 		goto fail;
 	}
+	bench_sw_begin(pid);
 	t0 = now_ns();
 	for (i = 0; i <= n; i++) {
 		if (ptrace(PTRACE_SETREGSET, pid, NT_PRSTATUS, &riov) ||
@@ -270,6 +276,7 @@ static int sysemu_regset_run(const struct row *r, void *state, long n, double *n
 		regs.rax = RET_TRAPPED;
 	}
 	*ns = now_ns() - t0;
+	bench_sw_end(pid);
 	if (regs.orig_rax != 60 || regs.rdi != 0 || xiov.iov_len < 512) {
 		bench_fail("last stop: orig_rax %llu left %llu xstate %zu bytes", regs.orig_rax,
 			   regs.rdi, xiov.iov_len);
@@ -342,9 +349,11 @@ static int sud_run(const struct row *r, void *state, long n, double *ns)
 	sud_selector = SUD_ALLOW;
 	CHECK(prctl(PR_SET_SYSCALL_USER_DISPATCH, PR_SYS_DISPATCH_ON, 0, 0, &sud_selector) == 0,
 	      "prctl(SUD on): %s", strerror(errno));
+	bench_sw_begin(0);
 	t0 = now_ns();
 	left = bench_loop_sud(n, &sud_selector);
 	*ns = now_ns() - t0;
+	bench_sw_end(0);
 	/* The handler left the selector at ALLOW: this prctl is not dispatched. */
 	CHECK(prctl(PR_SET_SYSCALL_USER_DISPATCH, PR_SYS_DISPATCH_OFF, 0, 0, 0) == 0,
 	      "prctl(SUD off): %s", strerror(errno));
@@ -389,9 +398,11 @@ static int trap_run(const struct row *r, void *state, long n, double *ns)
 	(void)r;
 	(void)state;
 	sigsys_handled = sigsys_bad = 0;
+	bench_sw_begin(0);
 	t0 = now_ns();
 	left = bench_loop_local(n);
 	*ns = now_ns() - t0;
+	bench_sw_end(0);
 	CHECK(left == 0 && sigsys_handled == n && !sigsys_bad,
 	      "left %ld handled %ld bad %ld of %ld", left, sigsys_handled, sigsys_bad, n);
 	return 0;
@@ -495,6 +506,7 @@ static int notif_run(const struct row *r, void *state, long n, double *ns)
 	long i, left = -1;
 
 	(void)r;
+	bench_sw_begin(s->pid);
 	t0 = now_ns();
 	CHECK(write(s->sock, &n, sizeof(n)) == sizeof(n), "write: %s", strerror(errno));
 	for (i = 0; i < n; i++) {
@@ -511,6 +523,7 @@ static int notif_run(const struct row *r, void *state, long n, double *ns)
 	}
 	CHECK(read(s->sock, &left, sizeof(left)) == sizeof(left), "read: %s", strerror(errno));
 	*ns = now_ns() - t0;
+	bench_sw_end(s->pid);
 	CHECK(left == 0, "target saw %ld calls not returning %d", left, RET_TRAPPED);
 	return 0;
 }
@@ -540,9 +553,11 @@ static int getppid_run(const struct row *r, void *state, long n, double *ns)
 
 	(void)r;
 	(void)state;
+	bench_sw_begin(0);
 	t0 = now_ns();
 	left = bench_getppid_loop(n, ppid);
 	*ns = now_ns() - t0;
+	bench_sw_end(0);
 	CHECK(left == 0, "getppid() did not return %ld (%ld calls left)", ppid, left);
 	return 0;
 }
@@ -564,11 +579,13 @@ static int ioctl_run(const struct row *r, void *state, long n, double *ns)
 	long i;
 
 	(void)r;
+	bench_sw_begin(0);
 	t0 = now_ns();
 	for (i = 0; i < n; i++)
 		CHECK(ioctl(fd, VMEXEC_IOC_API_VERSION, 0) == VMEXEC_API_VERSION,
 		      "API_VERSION ioctl: %s", strerror(errno));
 	*ns = now_ns() - t0;
+	bench_sw_end(0);
 	return 0;
 }
 
@@ -576,6 +593,110 @@ static void ioctl_teardown(const struct row *r, void *state)
 {
 	(void)r;
 	close((int)(long)state);
+}
+
+/*
+ * ---- RUN ioctls the module refuses before entering the guest ----
+ *
+ * Decomposition of A1: the RUN path up to a chosen step, with the errno
+ * checked every time. The struct is A1's, which the module accepts as it is
+ * (setup runs it once on a file bound to ourselves); each variant spoils it
+ * at one step:
+ *   REJ_SIZE     size 8: EINVAL from vmexec_copy_args() after get_user() of
+ *                the size, before anything else is copied;
+ *   REJ_FLAGS    flags 1: EINVAL at the first check after the copy-in of the
+ *                whole struct (copy_struct_from_user());
+ *   REJ_UNBOUND  nothing spoilt, but the file is not bound: EINVAL from
+ *                vmexec_get_bound_mm(), after the copy-in, every argument
+ *                check, the caller checks and the held-signal lookup.
+ */
+enum { REJ_SIZE, REJ_FLAGS, REJ_UNBOUND };
+
+struct rej_state {
+	int fd;
+	struct vmexec_run run;
+};
+
+static int rej_setup(const struct row *r, void **state)
+{
+	struct rej_state *s = calloc(1, sizeof(*s));
+	struct vmexec_run probe;
+	int self, ret;
+
+	*state = s;
+	CHECK(s, "calloc");
+	s->fd = -1;
+	vmexec_run_prep(&s->run, (__u64)(uintptr_t)bench_remote_loop, GUEST_SP);
+	s->run.regs.r12 = 1;
+	self = vmexec_open();
+	CHECK(self >= 0, "vmexec_open: %s", strerror(-self));
+	s->fd = self;
+	ret = vmexec_bind_pid(self, getpid());
+	CHECK(ret == 0, "vmexec_bind_pid(self): %s", strerror(-ret));
+	/* The unspoilt struct runs the guest to its first syscall(123). */
+	probe = s->run;
+	ret = vmexec_run(self, &probe);
+	CHECK(ret == 0 && probe.exit_reason == VMEXEC_EXIT_SYSCALL &&
+	      probe.exit.syscall.nr == NR_TRAPPED && probe.regs.r12 == 1,
+	      "probe RUN: ret %d exit %u nr %llu", ret, probe.exit_reason,
+	      (unsigned long long)probe.exit.syscall.nr);
+	switch (r->param) {
+	case REJ_SIZE:
+		s->run.size = 8;
+		break;
+	case REJ_FLAGS:
+		s->run.flags = 1;
+		break;
+	case REJ_UNBOUND:
+		close(self);
+		s->fd = vmexec_open();
+		CHECK(s->fd >= 0, "vmexec_open: %s", strerror(-s->fd));
+		break;
+	}
+	return 0;
+}
+
+static int rej_run(const struct row *r, void *state, long n, double *ns)
+{
+	struct rej_state *s = state;
+	struct vmexec_stats st0, st1;
+	double t0;
+	long i;
+	int ret;
+
+	(void)r;
+	memset(&st0, 0, sizeof(st0));
+	st0.size = sizeof(st0);
+	st1 = st0;
+	ret = vmexec_get_stats(s->fd, &st0);
+	CHECK(ret == 0, "GET_STATS: %s", strerror(-ret));
+	bench_sw_begin(0);
+	t0 = now_ns();
+	for (i = 0; i < n; i++)
+		CHECK(ioctl(s->fd, VMEXEC_IOC_RUN, &s->run) == -1 && errno == EINVAL,
+		      "RUN %ld: not refused with EINVAL (%s)", i, strerror(errno));
+	*ns = now_ns() - t0;
+	bench_sw_end(0);
+	/* No guest ran. */
+	ret = vmexec_get_stats(s->fd, &st1);
+	CHECK(ret == 0 && st1.exits_syscall == st0.exits_syscall &&
+	      st1.exits_signal == st0.exits_signal &&
+	      st1.exits_interrupted == st0.exits_interrupted && st1.passthrough == st0.passthrough,
+	      "GET_STATS: %d, %llu syscall exits", ret,
+	      (unsigned long long)(st1.exits_syscall - st0.exits_syscall));
+	return 0;
+}
+
+static void rej_teardown(const struct row *r, void *state)
+{
+	struct rej_state *s = state;
+
+	(void)r;
+	if (!s)
+		return;
+	if (s->fd >= 0)
+		close(s->fd);
+	free(s);
 }
 
 /* ---- WRPKRU in user space: what one qemu TCG soft-TLB flush costs ---- */
@@ -614,10 +735,12 @@ static int pkru_run(const struct row *r, void *state, long n, double *ns)
 
 	(void)r;
 	(void)state;
+	bench_sw_begin(0);
 	t0 = now_ns();
 	for (i = 0; i < n; i++)
 		wrpkru(v);
 	*ns = now_ns() - t0;
+	bench_sw_end(0);
 	CHECK(rdpkru() == v, "PKRU changed");
 	return 0;
 }
@@ -648,12 +771,14 @@ static int xsave_run(const struct row *r, void *state, long n, double *ns)
 	(void)r;
 	(void)state;
 	__asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+	bench_sw_begin(0);
 	t0 = now_ns();
 	for (i = 0; i < n; i++) {
 		__asm__ volatile("xsave64 %0" : "+m"(xsave_buf) : "a"(lo), "d"(hi));
 		__asm__ volatile("xrstor64 %0" : : "m"(xsave_buf), "a"(lo), "d"(hi));
 	}
 	*ns = now_ns() - t0;
+	bench_sw_end(0);
 	/* XSTATE_BV in the header: at least x87 and SSE were saved. */
 	CHECK(((unsigned char)xsave_buf[512] & 3) != 0 || lo, "XSAVE header empty");
 	return 0;
@@ -688,6 +813,17 @@ static const struct row rows_a[] = {
 	{ "A", "A13", "XSAVE + XRSTOR of all XCR0 features, in user space", "A1", 10000, 1000, 0,
 	  PIN_CPU0, xsave_setup, xsave_run, NULL,
 	  "decomposition: a RUN round trip swaps the FPU state twice", 0 },
+	{ "A", "A14", "RUN refused at its size field (EINVAL before copy-in)", "A1", 100000, 10000,
+	  0, PIN_CPU0, rej_setup, rej_run, rej_teardown, "decomposition: size 8", REJ_SIZE },
+	{ "A", "A15", "RUN refused after copy-in, at its first check (EINVAL)", "A1", 100000,
+	  10000, 0, PIN_CPU0, rej_setup, rej_run, rej_teardown, "decomposition: flags 1",
+	  REJ_FLAGS },
+	{ "A", "A16", "RUN refused after every check: file not bound (EINVAL)", "A1", 100000,
+	  10000, 0, PIN_CPU0, rej_setup, rej_run, rej_teardown,
+	  "decomposition: A1's valid struct, unbound file", REJ_UNBOUND },
+	{ "A", "A17", "vmexec RUN bound to the caller itself + xstate buffer", "A1", 10000, 1000,
+	  0, PIN_CPU0, vm_setup, vm_run, vm_teardown, "decomposition: A2 without mm switches",
+	  V_SELF | V_XSTATE },
 };
 
 void section_a(void)
@@ -698,4 +834,21 @@ void section_a(void)
 		bench_measure(&rows_a[i]);
 	bench_derived("A", "A-cr3", "(A1 - A3) / 2: one mm switch incl. its CR3 load", "A1", "A3",
 		      0.5, "under TCG each CR3 load flushes qemu's soft TLB");
+	/* The A1 round trip in parts (bench/README.md, "Breakdown"). */
+	bench_derived_sum("A", "A-ioctl", "A11 - A10: fd lookup and vfs ioctl dispatch",
+			  "A11 - A10", "decomposition");
+	bench_derived_sum("A", "A-size", "A14 - A11: RUN's case and get_user() of its size",
+			  "A14 - A11", "decomposition");
+	bench_derived_sum("A", "A-copyin", "A15 - A14: copy-in of struct vmexec_run",
+			  "A15 - A14", "decomposition: copy_struct_from_user()");
+	bench_derived_sum("A", "A-checks", "A16 - A15: argument and caller checks",
+			  "A16 - A15", "decomposition: incl. the held-signal lookup");
+	bench_derived_sum("A", "A-run", "A3 - A16 - A10: guest entry and exit, switch-free",
+			  "A3 - A16 - A10",
+			  "decomposition: hook, state swaps, FPU, exit copy-out (A10: the guest's "
+			  "own syscall entry)");
+	bench_derived_sum("A", "A-xstate", "A2 - A1: the xstate buffer, in and out", "A2 - A1",
+			  "decomposition");
+	bench_derived_sum("A", "A-xstate-self", "A17 - A3: the same without mm switches",
+			  "A17 - A3", "decomposition");
 }
