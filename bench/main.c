@@ -652,6 +652,9 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
+	/* After the CSV: a trace that goes wrong costs no row. */
+	if (strchr(sections, 't'))
+		section_a_trace();
 	printf("vmexec-bench: %d rows, %d failed\n", nresults, nfailed);
 	return nfailed ? 1 : 0;
 }

@@ -12,9 +12,12 @@
 #include <linux/seccomp.h>
 #include <signal.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/ioctl.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
 #include <sys/socket.h>
@@ -782,6 +785,177 @@ static int xsave_run(const struct row *r, void *state, long n, double *ns)
 	/* XSTATE_BV in the header: at least x87 and SSE were saved. */
 	CHECK(((unsigned char)xsave_buf[512] & 3) != 0 || lo, "XSAVE header empty");
 	return 0;
+}
+
+/*
+ * ---- Optional (-s t): instructions per function of the A1 round trip ----
+ *
+ * The guest's function_graph tracer, one function at a time: set_ftrace_filter
+ * and set_graph_function name only that function and max_graph_depth is 1,
+ * so nothing it calls is hooked and its duration (trace clock "local",
+ * sched_clock, which under ICOUNT=1 advances one ns per instruction) is its
+ * whole subtree plus the tracer's own entry and exit. vmexec_current_guest()
+ * (a handful of instructions, once per round trip) measures that overhead.
+ * Printed to the console only; not in the CSV.
+ */
+#define TRACEFS		"/sys/kernel/tracing/"
+#define TRACE_OPS	200
+
+static int tracefs_write(const char *file, const char *val)
+{
+	char path[128];
+	int fd, ret = 0;
+	size_t len = strlen(val);
+
+	snprintf(path, sizeof(path), TRACEFS "%s", file);
+	fd = open(path, O_WRONLY | O_TRUNC);
+	if (fd < 0)
+		return -1;
+	if (write(fd, val, len) != (ssize_t)len)
+		ret = -1;
+	if (close(fd))
+		ret = -1;
+	return ret;
+}
+
+/* A1's loop, n round trips, on a bound stub; 0 if every one was right. */
+static int trace_a1_loop(struct stub *st, long n)
+{
+	struct vmexec_run run;
+	long i;
+	int ret;
+
+	vmexec_run_prep(&run, (__u64)(uintptr_t)bench_remote_loop, GUEST_SP);
+	run.regs.r12 = n;
+	for (i = 0; i < n; i++) {
+		ret = vmexec_run(st->fd, &run);
+		if (ret || run.exit_reason != VMEXEC_EXIT_SYSCALL ||
+		    run.exit.syscall.nr != NR_TRAPPED || run.regs.r12 != (__u64)(n - i))
+			return -1;
+		vmexec_run_set_return(&run, RET_TRAPPED);
+	}
+	ret = vmexec_run(st->fd, &run);
+	return (ret || run.exit.syscall.nr != 60 || run.exit.syscall.args[0]) ? -1 : 0;
+}
+
+static int cmp_long(const void *a, const void *b)
+{
+	long x = *(const long *)a, y = *(const long *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Durations (ns) of "fn();" lines in the trace, at most max of them. */
+static int trace_durations(const char *fn, long *d, int max)
+{
+	char line[512], want[80];
+	FILE *f = fopen(TRACEFS "trace", "r");
+	int n = 0;
+
+	if (!f)
+		return -1;
+	snprintf(want, sizeof(want), " %s();", fn);
+	while (fgets(line, sizeof(line), f) && n < max) {
+		char *bar = strchr(line, '|'), *us, *p;
+		long whole, frac;
+
+		if (line[0] == '#' || !bar || !strstr(bar, want))
+			continue;
+		us = strstr(line, " us ");
+		if (!us || us > bar)
+			continue;
+		/* "  0)   1.234 us    |": back to the start of the number. */
+		p = us;
+		while (p > line && (p[-1] == '.' || (p[-1] >= '0' && p[-1] <= '9')))
+			p--;
+		if (sscanf(p, "%ld.%ld", &whole, &frac) != 2)
+			continue;
+		d[n++] = whole * 1000 + frac;
+	}
+	fclose(f);
+	return n;
+}
+
+static void trace_one(struct stub *st, const char *fn)
+{
+	static long d[8 * TRACE_OPS];
+	int n;
+
+	tracefs_write("current_tracer", "nop");
+	tracefs_write("trace", "");
+	if (tracefs_write("set_ftrace_filter", fn) || tracefs_write("set_graph_function", fn)) {
+		printf("  trace %-34s not traceable here (inlined or not in this kernel)\n", fn);
+		return;
+	}
+	if (tracefs_write("max_graph_depth", "1") || tracefs_write("trace_clock", "local") ||
+	    tracefs_write("current_tracer", "function_graph") || tracefs_write("tracing_on", "1")) {
+		printf("  trace %-34s cannot start function_graph: %s\n", fn, strerror(errno));
+		return;
+	}
+	if (trace_a1_loop(st, TRACE_OPS)) {
+		tracefs_write("tracing_on", "0");
+		printf("  trace %-34s FAIL: the RUN loop went wrong\n", fn);
+		return;
+	}
+	tracefs_write("tracing_on", "0");
+	n = trace_durations(fn, d, sizeof(d) / sizeof(d[0]));
+	tracefs_write("current_tracer", "nop");
+	if (n <= 0) {
+		printf("  trace %-34s no calls recorded\n", fn);
+		return;
+	}
+	qsort(d, n, sizeof(d[0]), cmp_long);
+	printf("  trace %-34s %5.2f calls/round trip, median %6ld min %6ld max %6ld ns/call\n",
+	       fn, (double)n / (TRACE_OPS + 1), d[n / 2], d[0], d[n - 1]);
+}
+
+void section_a_trace(void)
+{
+	static const char *const fns[] = {
+		"vmexec_current_guest",		/* calibration: a few instructions */
+		"vmexec_ioctl",
+		"vmexec_ioctl_run",
+		"vmexec_copy_args",
+		"vmexec_report_held_signal",
+		"vmexec_get_bound_mm",
+		"fpu_copy_uabi_to_guest_fpstate",
+		"vmexec_enter_guest",
+		"vmexec_audit_close_ioctl",
+		"vmexec_mm_enter",
+		"fpu_swap_kvm_fpstate",
+		"vmexec_guest_syscall",
+		"vmexec_guest_leave",
+		"vmexec_mm_leave",
+		"vmexec_hold_pending_signals",
+		"vmexec_guest_report",
+		"vmexec_guest_put",
+		"_copy_from_user",
+		"_copy_to_user",
+		"fput",
+	};
+	struct stub st;
+	unsigned int i;
+
+	printf("vmexec-bench: A1 per function (function_graph, max_graph_depth 1, %d round trips each)\n",
+	       TRACE_OPS);
+	if (access(TRACEFS "current_tracer", W_OK) &&
+	    mount("tracefs", "/sys/kernel/tracing", "tracefs", 0, NULL)) {
+		printf("  trace: no tracefs: %s\n", strerror(errno));
+		return;
+	}
+	if (pin_to_cpu(0, 0) || stub_start(&st)) {
+		printf("  trace: setup failed\n");
+		return;
+	}
+	/* Warm: the guest pool, the page tables. */
+	if (trace_a1_loop(&st, TRACE_OPS))
+		printf("  trace: warm-up RUN loop failed\n");
+	for (i = 0; i < sizeof(fns) / sizeof(fns[0]); i++)
+		trace_one(&st, fns[i]);
+	tracefs_write("set_ftrace_filter", "");
+	tracefs_write("set_graph_function", "");
+	tracefs_write("max_graph_depth", "0");
+	stub_stop(&st);
 }
 
 static const struct row rows_a[] = {

@@ -47,7 +47,7 @@ fi
 
 if [ "$mode" = bench ]; then
 	case "$BENCH_SECTIONS" in
-	'' | *[!a-g]*) die "BENCH_SECTIONS=$BENCH_SECTIONS: use letters a-g (default abcdeg)" ;;
+	'' | *[!a-gt]*) die "BENCH_SECTIONS=$BENCH_SECTIONS: use letters a-g and t (default abcdeg)" ;;
 	esac
 	bash "$H/bench.sh" build
 	# A benchmark boot runs far longer than the suites (a-e about 10
