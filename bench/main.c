@@ -7,7 +7,8 @@
  * table and writes the CSV (bench/README.md describes both).
  *
  *   vmexec-bench [-o FILE.csv] [-s SECTIONS] [-x SCALE]
- *     -s  sections to run, e.g. "ace" (default "abcdef")
+ *     -s  sections to run, e.g. "ace" (default "abcdef"); "t" adds the
+ *         per-function trace of the A1 round trip (console only)
  *     -x  multiply every row's operation count (debugging only; the
  *         published tables use 1)
  */
