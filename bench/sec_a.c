@@ -854,12 +854,16 @@ static int trace_durations(const char *fn, long *d, int max)
 
 	if (!f)
 		return -1;
-	snprintf(want, sizeof(want), " %s();", fn);
+	/* "fn();", or "fn [module]();" for a module's function. */
+	snprintf(want, sizeof(want), " %s", fn);
 	while (fgets(line, sizeof(line), f) && n < max) {
-		char *bar = strchr(line, '|'), *us, *p;
+		char *bar = strchr(line, '|'), *us, *p, *name;
 		long whole, frac;
 
-		if (line[0] == '#' || !bar || !strstr(bar, want))
+		if (line[0] == '#' || !bar || !(name = strstr(bar, want)))
+			continue;
+		name += strlen(want);
+		if (strncmp(name, "();", 3) && strncmp(name, " [", 2))
 			continue;
 		us = strstr(line, " us ");
 		if (!us || us > bar)
@@ -876,7 +880,7 @@ static int trace_durations(const char *fn, long *d, int max)
 	return n;
 }
 
-static void trace_one(struct stub *st, const char *fn)
+static void trace_one(struct stub *st, const char *fn, long *calib)
 {
 	static long d[8 * TRACE_OPS];
 	int n;
@@ -905,8 +909,12 @@ static void trace_one(struct stub *st, const char *fn)
 		return;
 	}
 	qsort(d, n, sizeof(d[0]), cmp_long);
-	printf("  trace %-34s %5.2f calls/round trip, median %6ld min %6ld max %6ld ns/call\n",
-	       fn, (double)n / (TRACE_OPS + 1), d[n / 2], d[0], d[n - 1]);
+	/* The first function traced is the calibration. */
+	if (*calib < 0)
+		*calib = d[n / 2];
+	printf("  trace %-34s %5.2f calls/round trip, median %6ld min %6ld max %6ld ns/call, "
+	       "median - calibration %6ld\n", fn, (double)n / (TRACE_OPS + 1), d[n / 2], d[0],
+	       d[n - 1], d[n / 2] - *calib);
 }
 
 void section_a_trace(void)
@@ -935,6 +943,7 @@ void section_a_trace(void)
 	};
 	struct stub st;
 	unsigned int i;
+	long calib = -1;
 
 	printf("vmexec-bench: A1 per function (function_graph, max_graph_depth 1, %d round trips each)\n",
 	       TRACE_OPS);
@@ -951,7 +960,7 @@ void section_a_trace(void)
 	if (trace_a1_loop(&st, TRACE_OPS))
 		printf("  trace: warm-up RUN loop failed\n");
 	for (i = 0; i < sizeof(fns) / sizeof(fns[0]); i++)
-		trace_one(&st, fns[i]);
+		trace_one(&st, fns[i], &calib);
 	tracefs_write("set_ftrace_filter", "");
 	tracefs_write("set_graph_function", "");
 	tracefs_write("max_graph_depth", "0");
