@@ -51,9 +51,22 @@ struct row {
 	long param;		/* row-specific (threads, variant) */
 };
 
+/*
+ * A second figure of a row, measured in the same runs: run() adds its ns
+ * over the run's operations to bench_aux_ns (0 before each run); the driver
+ * prints it, per operation, as a row of its own (id, label, ratio base)
+ * right after the row.
+ */
+struct aux_row {
+	const char *id, *label, *base, *note;
+};
+
 /* main.c */
+extern const char *bench_ext4_dir;	/* -e DIR: section D's ext4 directory, or NULL */
+extern double bench_aux_ns;
 void bench_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void bench_measure(const struct row *r);
+void bench_measure_aux(const struct row *r, const struct aux_row *aux);
 void bench_derived(const char *sec, const char *id, const char *label,
 		   const char *a, const char *b, double factor, const char *note);
 void bench_derived_sum(const char *sec, const char *id, const char *label,

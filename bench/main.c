@@ -6,9 +6,11 @@
  * runs, and reports the per-run ns/op to the parent. The parent prints the
  * table and writes the CSV (bench/README.md describes both).
  *
- *   vmexec-bench [-o FILE.csv] [-s SECTIONS] [-x SCALE]
+ *   vmexec-bench [-o FILE.csv] [-s SECTIONS] [-x SCALE] [-e DIR]
  *     -s  sections to run, e.g. "ace" (default "abcdef"); "t" adds the
  *         per-function trace of the A1 round trip (console only)
+ *     -e  a directory on an ext4 file system for section D's files
+ *         (without it, the ext4 rows are "n/a")
  *     -x  multiply every row's operation count (debugging only; the
  *         published tables use 1)
  */
@@ -29,6 +31,7 @@ struct msg {
 	int status;
 	int nruns;
 	double ns[MAX_RUNS];	/* per measured run: ns per operation */
+	double aux[MAX_RUNS];	/* the same for bench_aux_ns */
 	char text[256];
 	int sw, sw_target;	/* switches counted; the row has a target */
 	double sw_per_op[2][3];	/* [caller, target][voluntary, involuntary, wakeups] */
@@ -43,10 +46,12 @@ struct result {
 	double sw_per_op[2][3];
 };
 
-static struct result results[64];
+static struct result results[96];
 static int nresults, nfailed;
 static double scale = 1.0;
 static char fail_text[256];
+const char *bench_ext4_dir;
+double bench_aux_ns;
 
 void bench_fail(const char *fmt, ...)
 {
@@ -312,12 +317,14 @@ static void row_child(const struct row *r, int fd)
 		double ns;
 		long n = scaled(r->ops);
 
+		bench_aux_ns = 0;
 		ret = r->run(r, state, n, &ns);
 		if (ret) {
 			m.status = -1;
 			snprintf(m.text, sizeof(m.text), "run %d: %s", i, fail_text);
 			goto done;
 		}
+		m.aux[m.nruns] = bench_aux_ns / n;
 		m.ns[m.nruns++] = ns / n;
 	}
 	/* Counted in every measured run: per operation, over all of them. */
@@ -343,7 +350,29 @@ out:
 
 static void print_row(const struct result *x, FILE *f, int csv);
 
+static void set_stats(struct result *x, const double *ns, int nruns)
+{
+	double v[MAX_RUNS];
+
+	memcpy(v, ns, sizeof(v));
+	qsort(v, nruns, sizeof(double), cmp_double);
+	x->runs = nruns;
+	x->min = v[0];
+	x->max = v[nruns - 1];
+	x->med = (nruns % 2) ? v[nruns / 2] : (v[nruns / 2 - 1] + v[nruns / 2]) / 2;
+}
+
 void bench_measure(const struct row *r)
+{
+	bench_measure_aux(r, NULL);
+}
+
+/*
+ * The row, then (if aux) a second row of the figure its run() adds up in
+ * bench_aux_ns alongside the timed operations, per operation, from the same
+ * runs.
+ */
+void bench_measure_aux(const struct row *r, const struct aux_row *aux)
 {
 	struct result *x = &results[nresults++];
 	struct msg m;
@@ -394,19 +423,28 @@ void bench_measure(const struct row *r)
 	x->sw = m.sw;
 	x->sw_target = m.sw_target;
 	memcpy(x->sw_per_op, m.sw_per_op, sizeof(x->sw_per_op));
-	if (m.status == 0) {
-		double v[MAX_RUNS];
-
-		memcpy(v, m.ns, sizeof(v));
-		qsort(v, m.nruns, sizeof(double), cmp_double);
-		x->runs = m.nruns;
-		x->min = v[0];
-		x->max = v[m.nruns - 1];
-		x->med = (m.nruns % 2) ? v[m.nruns / 2] : (v[m.nruns / 2 - 1] + v[m.nruns / 2]) / 2;
-	} else if (m.status < 0) {
+	if (m.status == 0)
+		set_stats(x, m.ns, m.nruns);
+	else if (m.status < 0)
 		nfailed++;
-	}
 	print_row(x, stdout, 0);
+	if (aux) {
+		struct result *y = &results[nresults++];
+
+		memset(y, 0, sizeof(*y));
+		snprintf(y->sec, sizeof(y->sec), "%s", r->sec);
+		snprintf(y->id, sizeof(y->id), "%s", aux->id);
+		snprintf(y->label, sizeof(y->label), "%s", aux->label);
+		snprintf(y->base, sizeof(y->base), "%s", aux->base ? aux->base : "");
+		snprintf(y->note, sizeof(y->note), "%s", aux->note ? aux->note : "");
+		y->ops = x->ops;
+		y->status = m.status;
+		if (m.status == 0)
+			set_stats(y, m.aux, m.nruns);
+		else
+			snprintf(y->msg, sizeof(y->msg), "see row %s", r->id);
+		print_row(y, stdout, 0);
+	}
 	fflush(stdout);
 }
 
@@ -575,13 +613,15 @@ int main(int argc, char **argv)
 	FILE *f;
 	int c, i;
 
-	while ((c = getopt(argc, argv, "o:s:x:")) != -1) {
+	while ((c = getopt(argc, argv, "e:o:s:x:")) != -1) {
 		switch (c) {
+		case 'e': bench_ext4_dir = optarg; break;
 		case 'o': csv = optarg; break;
 		case 's': sections = optarg; break;
 		case 'x': scale = atof(optarg); break;
 		default:
-			fprintf(stderr, "usage: %s [-o FILE.csv] [-s abcdef] [-x SCALE]\n", argv[0]);
+			fprintf(stderr, "usage: %s [-o FILE.csv] [-s abcdef] [-x SCALE] [-e EXT4DIR]\n",
+				argv[0]);
 			return 2;
 		}
 	}
