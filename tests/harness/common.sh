@@ -63,6 +63,8 @@ vmlinuz_path() { printf '%s/vmlinuz-%s\n' "$(kernel_dir "$1")" "$1"; }
 build_dir() { printf '%s/build/%s\n' "$VMEXEC_CACHE" "$1"; }
 ko_path() { printf '%s/module/%s.ko\n' "$(build_dir "$1")" "$MODULE_NAME"; }
 initrd_path() { printf '%s/initrd.gz\n' "$(build_dir "$1")"; }
+# Modules make bench's section D loads in the guest (kernel.sh bench-modules).
+bench_modules_dir() { printf '%s/bench-modules\n' "$(kernel_dir "$1")"; }
 # A kernel the harness built itself (the debug kernel) has its kbuild tree
 # linked at kernels/RELEASE/build; stock kernels use the installed headers.
 kbuild_dir() {

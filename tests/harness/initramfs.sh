@@ -11,7 +11,12 @@
 # workload), the host's /usr/bin/strace (a dynamically linked Debian binary)
 # goes to /usr/bin/strace with every library `ldd` lists and the dynamic
 # loader, each at its host path. Without strace on the host the guest has
-# none and the strace rows are absent (a warning says so).
+# none and the strace rows are absent (a warning says so). If it has d
+# (section D writes files to ext4), the modules kernel.sh bench-modules
+# cached go to /lib/modules/vmexec-bench (with their load-order) and the
+# host's /usr/sbin/mke2fs (with its libraries, as strace) and
+# /etc/mke2fs.conf come along: the guest's /init makes an ext4 file system
+# on a brd RAM disk with them.
 set -euo pipefail
 # shellcheck source=tests/harness/common.sh
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
@@ -76,31 +81,62 @@ for f in "$TESTS_O"/bin/*; do
 	install -m 0755 -- "$f" "$stage/usr/bin/${f##*/}"
 done
 
-# strace for section g: the binary, its libraries and the loader at the
-# paths ldd names (ld.so finds them in its built-in multiarch directories).
-copy_strace() {
-	local strace=/usr/bin/strace lib libs
-	if [ ! -x "$strace" ]; then
-		log "warning: $strace not found on the host (install the strace package, tests/harness/host-packages): the vmexec-run workload (section g) runs without its strace rows"
-		return 0
-	fi
+# copy_host_prog PATH: a dynamically linked host program, its libraries
+# and the loader at the paths ldd names (ld.so finds them in its built-in
+# multiarch directories).
+copy_host_prog() {
+	local prog=$1 lib libs
 	need_cmd ldd
-	if ldd "$strace" | grep -q 'not found'; then
-		die "ldd $strace: a library is missing: $(ldd "$strace" | grep 'not found' | tr '\n' ' ')"
+	if ldd "$prog" | grep -q 'not found'; then
+		die "ldd $prog: a library is missing: $(ldd "$prog" | grep 'not found' | tr '\n' ' ')"
 	fi
 	# "name => /path (addr)" or "/path (addr)"; linux-vdso has no path.
-	mapfile -t libs < <(ldd "$strace" | awk '$2 == "=>" && $3 ~ /^\// { print $3; next }
+	mapfile -t libs < <(ldd "$prog" | awk '$2 == "=>" && $3 ~ /^\// { print $3; next }
 		$1 ~ /^\// { print $1 }' | sort -u)
-	[ "${#libs[@]}" -gt 0 ] || die "ldd $strace listed no libraries"
-	install -m 0755 -- "$strace" "$stage/usr/bin/strace"
+	[ "${#libs[@]}" -gt 0 ] || die "ldd $prog listed no libraries"
+	mkdir -p -- "$stage$(dirname -- "$prog")"
+	install -m 0755 -- "$prog" "$stage$prog"
 	for lib in "${libs[@]}"; do
 		mkdir -p -- "$stage$(dirname -- "$lib")"
 		cp -L -- "$lib" "$stage$lib"
 	done
-	log "$rel: $strace and ${#libs[@]} libraries (${libs[*]}) in the initramfs"
+	log "$rel: $prog and ${#libs[@]} libraries (${libs[*]}) in the initramfs"
+}
+
+# strace for section g.
+copy_strace() {
+	if [ ! -x /usr/bin/strace ]; then
+		log "warning: /usr/bin/strace not found on the host (install the strace package, tests/harness/host-packages): the vmexec-run workload (section g) runs without its strace rows"
+		return 0
+	fi
+	copy_host_prog /usr/bin/strace
+}
+
+# Section D's ext4 file system: the modules, mke2fs and its configuration.
+copy_ext4() {
+	local mods m
+	mods=$(bench_modules_dir "$rel")
+	if [ -f "$mods/load-order" ]; then
+		mkdir -p "$stage/lib/modules/vmexec-bench"
+		while IFS= read -r m; do
+			[ -f "$mods/$m.ko" ] || die "$mods/$m.ko is missing (kernel.sh bench-modules $rel)"
+			install -m 0644 -- "$mods/$m.ko" "$stage/lib/modules/vmexec-bench/$m.ko"
+		done <"$mods/load-order"
+		install -m 0644 -- "$mods/load-order" "$stage/lib/modules/vmexec-bench/load-order"
+	elif is_debug_release "$rel"; then
+		log "warning: $rel: no bench modules; section D's ext4 rows need ext4 and brd built in"
+	else
+		die "$mods/load-order is missing: run tests/harness/kernel.sh bench-modules $rel"
+	fi
+	[ -x /usr/sbin/mke2fs ] || die "/usr/sbin/mke2fs is missing: install e2fsprogs (tests/harness/host-packages)"
+	copy_host_prog /usr/sbin/mke2fs
+	if [ -f /etc/mke2fs.conf ]; then
+		install -m 0644 /etc/mke2fs.conf "$stage/etc/mke2fs.conf"
+	fi
 }
 if [ -n "$bench" ]; then
 	case "${BENCH_SECTIONS:-abcdeg}" in *g*) copy_strace ;; esac
+	case "${BENCH_SECTIONS:-abcdeg}" in *d*) copy_ext4 ;; esac
 fi
 
 (cd "$stage" && find . -print0 | LC_ALL=C sort -z |

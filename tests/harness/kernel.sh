@@ -5,6 +5,10 @@
 #                              or the debug kernel's release (series debug)
 #   kernel.sh image RELEASE    make sure the cache holds vmlinuz-RELEASE
 #   kernel.sh headers RELEASE  make sure /lib/modules/RELEASE/build exists
+#   kernel.sh bench-modules RELEASE
+#                              make sure the cache holds the modules make
+#                              bench's section D loads in the guest for its
+#                              ext4 file system (kernels/RELEASE/bench-modules)
 #
 # The image package is downloaded and extracted into $VMEXEC_CACHE, never
 # installed. Headers are installed with apt-get (needs root). The debug
@@ -52,8 +56,104 @@ cmd_release() {
 	printf '%s\n' "$rel"
 }
 
+# unpack_image_deb RELEASE: download the image package into a scratch
+# directory of the cache and unpack it to $fetch_tmp/x.
+fetch_tmp=
+unpack_image_deb() {
+	local rel=$1 dir deb
+	dir=$(kernel_dir "$rel")
+	need_cmd apt-get dpkg-deb
+	mkdir -p "$dir"
+	fetch_tmp=$(mktemp -d "$dir/.fetch.XXXXXX")
+	trap 'rm -rf "$fetch_tmp"' EXIT
+	log "$rel: downloading linux-image-$rel-unsigned into $dir"
+	(cd "$fetch_tmp" && apt-get -q -o APT::Sandbox::User=root download "linux-image-$rel-unsigned" >&2) ||
+		die "apt-get download linux-image-$rel-unsigned failed"
+	deb=$(find "$fetch_tmp" -maxdepth 1 -name "linux-image-${rel}-unsigned_*.deb" -print -quit)
+	[ -n "$deb" ] || die "apt-get download left no .deb in $fetch_tmp"
+	dpkg-deb -x "$deb" "$fetch_tmp/x" || die "dpkg-deb -x $deb failed"
+}
+
+# Section D of make bench writes files to ext4, which Debian builds as a
+# module: the guest loads ext4 and brd (the RAM disk it lives on) with
+# everything modules.dep says they need, and crc32c_generic first, which
+# ext4 and jbd2 ask the crypto API for (metadata_csum; the guest has no
+# modprobe configuration to load it on demand).
+BENCH_MODULES="crc32c_generic brd ext4"
+
+# extract_bench_modules RELEASE ROOT: copy BENCH_MODULES and their
+# dependencies from ROOT/lib/modules/RELEASE, uncompressed, to
+# bench_modules_dir RELEASE, with the file load-order (one name a line,
+# dependencies first).
+extract_bench_modules() {
+	local rel=$1 root=$2 moddir out tmp line mod name m src
+	local -A mpath mdeps seen builtin
+	local order=()
+	moddir=$root/lib/modules/$rel
+	out=$(bench_modules_dir "$rel")
+	[ -d "$moddir/kernel" ] || die "$moddir/kernel is missing"
+	# The package leaves modules.dep to depmod at install time.
+	if [ ! -s "$moddir/modules.dep" ]; then
+		need_cmd depmod
+		depmod -b "$root" "$rel" || die "depmod -b $root $rel failed"
+		[ -s "$moddir/modules.dep" ] || die "depmod left no $moddir/modules.dep"
+	fi
+	while IFS= read -r line; do
+		mod=${line%%:*}
+		name=${mod##*/}
+		name=${name%%.ko*}
+		name=${name//-/_}
+		mpath[$name]=$mod
+		mdeps[$name]=${line#*:}
+	done <"$moddir/modules.dep"
+	if [ -f "$moddir/modules.builtin" ]; then
+		while IFS= read -r mod; do
+			name=${mod##*/}
+			name=${name%%.ko*}
+			builtin[${name//-/_}]=1
+		done <"$moddir/modules.builtin"
+	fi
+	visit() {
+		local n=$1 dep dn
+		[ -z "${seen[$n]:-}" ] || return 0
+		seen[$n]=1
+		if [ -z "${mpath[$n]:-}" ]; then
+			[ -n "${builtin[$n]:-}" ] || die "$rel: module $n is neither in modules.dep nor built in"
+			log "$rel: $n is built in"
+			return 0
+		fi
+		for dep in ${mdeps[$n]}; do
+			dn=${dep##*/}
+			dn=${dn%%.ko*}
+			visit "${dn//-/_}"
+		done
+		order+=("$n")
+	}
+	for m in $BENCH_MODULES; do
+		visit "$m"
+	done
+	tmp=$out.part
+	rm -rf -- "$tmp"
+	mkdir -p "$tmp"
+	for m in "${order[@]}"; do
+		src=$moddir/${mpath[$m]}
+		case "$src" in
+		*.ko) cp -- "$src" "$tmp/$m.ko" ;;
+		*.ko.xz) need_cmd xz && xz -dc -- "$src" >"$tmp/$m.ko" ;;
+		*.ko.zst) need_cmd zstd && zstd -qdc -- "$src" >"$tmp/$m.ko" ;;
+		*.ko.gz) gzip -dc -- "$src" >"$tmp/$m.ko" ;;
+		*) die "$src: unknown module compression" ;;
+		esac || die "unpacking $src failed"
+		echo "$m" >>"$tmp/load-order"
+	done
+	touch "$tmp/load-order"
+	rm -rf -- "$out"
+	mv -- "$tmp" "$out"
+	log "$rel: bench modules in $out: ${order[*]}"
+}
+
 cmd_image() {
-	local rel=$1 dir vmlinuz deb
+	local rel=$1 dir vmlinuz
 	if is_debug_release "$rel"; then
 		bash "$DEBUG_KERNEL_SH" build
 		return
@@ -64,22 +164,29 @@ cmd_image() {
 		log "$rel: cached $vmlinuz"
 		return 0
 	fi
-	need_cmd apt-get dpkg-deb
-	mkdir -p "$dir"
-	fetch_tmp=$(mktemp -d "$dir/.fetch.XXXXXX")
-	trap 'rm -rf "$fetch_tmp"' EXIT
+	unpack_image_deb "$rel"
 	local tmp=$fetch_tmp
-	log "$rel: downloading linux-image-$rel-unsigned into $dir"
-	(cd "$tmp" && apt-get -q -o APT::Sandbox::User=root download "linux-image-$rel-unsigned" >&2) ||
-		die "apt-get download linux-image-$rel-unsigned failed"
-	deb=$(find "$tmp" -maxdepth 1 -name "linux-image-${rel}-unsigned_*.deb" -print -quit)
-	[ -n "$deb" ] || die "apt-get download left no .deb in $tmp"
-	dpkg-deb -x "$deb" "$tmp/x" || die "dpkg-deb -x $deb failed"
-	[ -s "$tmp/x/boot/vmlinuz-$rel" ] || die "$deb holds no boot/vmlinuz-$rel"
+	[ -s "$tmp/x/boot/vmlinuz-$rel" ] || die "the package holds no boot/vmlinuz-$rel"
 	cp -- "$tmp/x/boot/config-$rel" "$dir/" 2>/dev/null || true
+	# The same package has the modules make bench needs: no second download.
+	[ -f "$(bench_modules_dir "$rel")/load-order" ] || extract_bench_modules "$rel" "$tmp/x"
 	mv -- "$tmp/x/boot/vmlinuz-$rel" "$vmlinuz.part"
 	mv -- "$vmlinuz.part" "$vmlinuz"
 	log "$rel: cached $vmlinuz"
+}
+
+cmd_bench_modules() {
+	local rel=$1
+	if is_debug_release "$rel"; then
+		log "$rel: no module package for the debug kernel: section D's ext4 rows need ext4 and brd built in"
+		return 0
+	fi
+	if [ -f "$(bench_modules_dir "$rel")/load-order" ]; then
+		log "$rel: cached $(bench_modules_dir "$rel")"
+		return 0
+	fi
+	unpack_image_deb "$rel"
+	extract_bench_modules "$rel" "$fetch_tmp/x"
 }
 
 cmd_headers() {
@@ -100,10 +207,11 @@ cmd_headers() {
 	[ -e "$kb/Makefile" ] || die "linux-headers-$rel installed but $kb/Makefile is missing"
 }
 
-[ $# -eq 2 ] || die "usage: kernel.sh release SERIES | image RELEASE | headers RELEASE"
+[ $# -eq 2 ] || die "usage: kernel.sh release SERIES | image RELEASE | headers RELEASE | bench-modules RELEASE"
 case "$1" in
 release) cmd_release "$2" ;;
 image) cmd_image "$2" ;;
 headers) cmd_headers "$2" ;;
+bench-modules) cmd_bench_modules "$2" ;;
 *) die "kernel.sh: unknown command '$1'" ;;
 esac

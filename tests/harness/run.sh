@@ -95,6 +95,10 @@ for series in "$@"; do
 		# No table from an earlier boot when this one fails before booting.
 		rm -f -- "$(build_dir "$rel")/bench.csv" "$(build_dir "$rel")/vrbench.csv"
 		bash "$H/kernel.sh" image "$rel" || stage=fetch
+		# Section D's ext4 file system needs modules of the kernel package.
+		case "$BENCH_SECTIONS" in
+		*d*) [ -n "$stage" ] || bash "$H/kernel.sh" bench-modules "$rel" || stage=fetch ;;
+		esac
 		[ -n "$stage" ] || bash "$H/kernel.sh" headers "$rel" || stage=headers
 		[ -n "$stage" ] || bash "$H/module.sh" "$rel" || stage=module
 		[ -n "$stage" ] || bash "$H/initramfs.sh" "$rel" bench || stage=initramfs
