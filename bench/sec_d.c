@@ -72,9 +72,25 @@ struct dstate {
 	int out;		/* the dump file, created anew for each operation */
 	char path[PATH_MAX];
 	/* per run, for the summary line */
-	long nvmsplice, npartial, nsplice;
+	long nvmsplice, npartial, nsplice, nwritten;
 	double t_stop, t_blocked, t_write;
 };
+
+/* Pages written back so far (/proc/vmstat nr_written), -1 if unknown. */
+static long vm_written(void)
+{
+	char line[128];
+	long v = -1;
+	FILE *f = fopen("/proc/vmstat", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "nr_written %ld", &v) == 1)
+			break;
+	fclose(f);
+	return v;
+}
 
 static int d_setup(const struct row *r, void **state)
 {
@@ -384,26 +400,32 @@ static int d_run(const struct row *r, void *state, long n, double *ns)
 	struct dstate *d = state;
 	double t0, blocked, total = 0;
 	unsigned long before;
-	long i;
+	long i, w0, w1;
 
-	d->nvmsplice = d->npartial = d->nsplice = 0;
+	d->nvmsplice = d->npartial = d->nsplice = d->nwritten = 0;
 	d->t_stop = d->t_blocked = d->t_write = 0;
 	for (i = 0; i < n; i++) {
 		/* A new file each time: no page cache or blocks of an earlier run. */
 		d->out = open(d->path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 		CHECK(d->out >= 0, "create %s: %s", d->path, strerror(errno));
 		before = *d->counter;
+		w0 = vm_written();
 		t0 = now_ns();
 		if (predump(r, d, &blocked))
 			return -1;
 		total += now_ns() - t0;
+		w1 = vm_written();
 		bench_aux_ns += blocked;
+		/* Writeback that ran during the operation (none expected: no fsync). */
+		if (w0 >= 0 && w1 >= w0)
+			d->nwritten += w1 - w0;
 		if (verify(d, before))
 			return -1;
 	}
 	*ns = total;
-	printf("  %s: per 64 MiB: %.1f ms to stop, %.1f ms stopped, %.1f ms writing the file",
-	       r->id, d->t_stop / n / 1e6, d->t_blocked / n / 1e6, d->t_write / n / 1e6);
+	printf("  %s: per 64 MiB: %.1f ms to stop, %.1f ms stopped, %.1f ms writing the file, "
+	       "%ld pages written back meanwhile", r->id, d->t_stop / n / 1e6,
+	       d->t_blocked / n / 1e6, d->t_write / n / 1e6, d->nwritten / n);
 	if (MECH(r->param) == M_VMSPLICE)
 		printf("; %ld vmsplice (%ld partial), %ld splice calls", d->nvmsplice / n,
 		       d->npartial / n, d->nsplice / n);
