@@ -125,13 +125,16 @@ static int d_setup(const struct row *r, void **state)
 	for (i = 0; i < SIZE / 8; i++)
 		d->src[i] = PATTERN(i);
 	memset(d->buf, 0, SIZE);
-	d->pid = busy_child(d->counter, other_cpu());
-	CHECK(d->pid > 0, "fork: %s", strerror(errno));
 	/*
-	 * With one CPU (6.1 under ICOUNT=1) a resumed target would take half
-	 * of it while the file is written; SCHED_IDLE leaves the CPU to the
-	 * caller and still runs the target whenever the caller waits.
+	 * The target shares CPU 0 with the caller, as SCHED_IDLE: it runs
+	 * whenever the caller waits, but takes no share of the caller's CPU
+	 * while the file is written, and leaves the other vCPU idle. Under
+	 * ICOUNT=1 with two vCPUs (6.12) the vCPUs take turns on one virtual
+	 * clock, so a target running on CPU 1 would add its own instructions
+	 * to the caller's time; with one vCPU (6.1) it would take half of it.
 	 */
+	d->pid = busy_child(d->counter, 0);
+	CHECK(d->pid > 0, "fork: %s", strerror(errno));
 	CHECK(sched_setscheduler(d->pid, SCHED_IDLE, &sp) == 0, "SCHED_IDLE: %s", strerror(errno));
 	/* Our copy goes: only the target holds the pattern now. */
 	munmap(d->src, SIZE);
