@@ -8,6 +8,7 @@
 #define _GNU_SOURCE
 #include <stdarg.h>
 #include <stdint.h>
+#include <linux/types.h>
 #include <sys/types.h>
 #include <time.h>
 
@@ -99,6 +100,14 @@ void stub_stop(struct stub *s);
 pid_t busy_child(volatile unsigned long *counter, int cpu);	/* running target */
 void kill_wait(pid_t pid);
 int wait_stopped(pid_t pid, int *status);	/* waitpid(__WALL), 0 if stopped */
+struct vmexec_stats;
+/* VMEXEC_IOC_GET_STATS into *st; 0, or -1 with the reason (bench_fail()). */
+int stats_read(int fd, struct vmexec_stats *st);
+/*
+ * What the module counted on fd since stats_read(fd, st0): exactly this many
+ * syscall exits and passed-through calls, and no signal or interrupted exit.
+ */
+int stats_check(int fd, const struct vmexec_stats *st0, __u64 syscall_exits, __u64 passthrough);
 
 #define FAILF(...)	do { bench_fail(__VA_ARGS__); return -1; } while (0)
 #define CHECK(cond, ...)	do { if (!(cond)) FAILF(__VA_ARGS__); } while (0)

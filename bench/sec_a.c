@@ -97,18 +97,15 @@ static int vm_setup(const struct row *r, void **state)
 static int vm_run(const struct row *r, void *state, long n, double *ns)
 {
 	struct vm_state *v = state;
-	struct vmexec_stats st0, st1;
+	struct vmexec_stats st0;
 	struct vmexec_run run;
 	pid_t target;
 	double t0;
 	long i;
 	int ret;
 
-	memset(&st0, 0, sizeof(st0));
-	st0.size = sizeof(st0);
-	st1 = st0;
-	ret = vmexec_get_stats(v->s.fd, &st0);
-	CHECK(ret == 0, "GET_STATS: %s", strerror(-ret));
+	if (stats_read(v->s.fd, &st0))
+		return -1;
 	vmexec_run_prep(&run, (__u64)(uintptr_t)bench_remote_loop, GUEST_SP);
 	run.regs.r12 = n;
 	if (v->xs) {
@@ -136,11 +133,7 @@ static int vm_run(const struct row *r, void *state, long n, double *ns)
 	      run.exit_reason, (unsigned long long)run.exit.syscall.nr,
 	      (unsigned long long)run.exit.syscall.args[0]);
 	/* The module counted every round trip as a real exit (no pass-through). */
-	ret = vmexec_get_stats(v->s.fd, &st1);
-	CHECK(ret == 0 && st1.exits_syscall - st0.exits_syscall == (__u64)n + 1 &&
-	      st1.passthrough == st0.passthrough, "GET_STATS: %d, %llu syscall exits for %ld", ret,
-	      (unsigned long long)(st1.exits_syscall - st0.exits_syscall), n + 1);
-	return 0;
+	return stats_check(v->s.fd, &st0, (__u64)n + 1, 0);
 }
 
 static void vm_teardown(const struct row *r, void *state)
@@ -332,11 +325,8 @@ static int sud_setup(const struct row *r, void **state)
 	if (install_sigsys())
 		return -1;
 	sud_selector = SUD_ALLOW;
-	if (prctl(PR_SET_SYSCALL_USER_DISPATCH, PR_SYS_DISPATCH_ON, 0, 0, &sud_selector)) {
-		if (errno == EINVAL)
-			FAILF("prctl(PR_SET_SYSCALL_USER_DISPATCH): %s", strerror(errno));
-		FAILF("prctl(PR_SET_SYSCALL_USER_DISPATCH): %s", strerror(errno));
-	}
+	CHECK(prctl(PR_SET_SYSCALL_USER_DISPATCH, PR_SYS_DISPATCH_ON, 0, 0, &sud_selector) == 0,
+	      "prctl(PR_SET_SYSCALL_USER_DISPATCH): %s", strerror(errno));
 	prctl(PR_SET_SYSCALL_USER_DISPATCH, PR_SYS_DISPATCH_OFF, 0, 0, 0);
 	return 0;
 }
@@ -662,17 +652,13 @@ static int rej_setup(const struct row *r, void **state)
 static int rej_run(const struct row *r, void *state, long n, double *ns)
 {
 	struct rej_state *s = state;
-	struct vmexec_stats st0, st1;
+	struct vmexec_stats st0;
 	double t0;
 	long i;
-	int ret;
 
 	(void)r;
-	memset(&st0, 0, sizeof(st0));
-	st0.size = sizeof(st0);
-	st1 = st0;
-	ret = vmexec_get_stats(s->fd, &st0);
-	CHECK(ret == 0, "GET_STATS: %s", strerror(-ret));
+	if (stats_read(s->fd, &st0))
+		return -1;
 	bench_sw_begin(0);
 	t0 = now_ns();
 	for (i = 0; i < n; i++)
@@ -681,13 +667,7 @@ static int rej_run(const struct row *r, void *state, long n, double *ns)
 	*ns = now_ns() - t0;
 	bench_sw_end(0);
 	/* No guest ran. */
-	ret = vmexec_get_stats(s->fd, &st1);
-	CHECK(ret == 0 && st1.exits_syscall == st0.exits_syscall &&
-	      st1.exits_signal == st0.exits_signal &&
-	      st1.exits_interrupted == st0.exits_interrupted && st1.passthrough == st0.passthrough,
-	      "GET_STATS: %d, %llu syscall exits", ret,
-	      (unsigned long long)(st1.exits_syscall - st0.exits_syscall));
-	return 0;
+	return stats_check(s->fd, &st0, 0, 0);
 }
 
 static void rej_teardown(const struct row *r, void *state)

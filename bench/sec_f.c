@@ -57,7 +57,7 @@ static int f_setup(const struct row *r, void **state)
 static int f_run(const struct row *r, void *state, long n, double *ns)
 {
 	struct f_state *f = state;
-	struct vmexec_stats st0, st1;
+	struct vmexec_stats st0;
 	struct vmexec_run run;
 	long i, res;
 	double t0;
@@ -71,8 +71,8 @@ static int f_run(const struct row *r, void *state, long n, double *ns)
 		return 0;
 	}
 
-	ret = vmexec_get_stats(f->s.fd, &st0);
-	CHECK(ret == 0, "GET_STATS: %s", strerror(-ret));
+	if (stats_read(f->s.fd, &st0))
+		return -1;
 	vmexec_run_prep(&run, (__u64)(uintptr_t)bench_remote_read, F_SP);
 	run.regs.r12 = n;
 	run.regs.r13 = f->zero;
@@ -94,20 +94,10 @@ static int f_run(const struct row *r, void *state, long n, double *ns)
 	      run.exit.syscall.args[0] == 0, "last RUN: ret %d exit %u nr %llu left %llu", ret,
 	      run.exit_reason, (unsigned long long)run.exit.syscall.nr,
 	      (unsigned long long)run.exit.syscall.args[0]);
-	ret = vmexec_get_stats(f->s.fd, &st1);
-	CHECK(ret == 0, "GET_STATS: %s", strerror(-ret));
+	/* Pass-through: one exit, the last; else every read is an exit. */
 	if (r->param == F_PASS)
-		CHECK(st1.passthrough - st0.passthrough == (__u64)n &&
-		      st1.exits_syscall - st0.exits_syscall == 1,
-		      "%llu passed through, %llu exits for %ld reads",
-		      (unsigned long long)(st1.passthrough - st0.passthrough),
-		      (unsigned long long)(st1.exits_syscall - st0.exits_syscall), n);
-	else
-		CHECK(st1.passthrough == st0.passthrough &&
-		      st1.exits_syscall - st0.exits_syscall == (__u64)n + 1,
-		      "%llu exits for %ld reads",
-		      (unsigned long long)(st1.exits_syscall - st0.exits_syscall), n);
-	return 0;
+		return stats_check(f->s.fd, &st0, 1, n);
+	return stats_check(f->s.fd, &st0, (__u64)n + 1, 0);
 }
 
 static void f_teardown(const struct row *r, void *state)

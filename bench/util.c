@@ -74,3 +74,35 @@ int wait_stopped(pid_t pid, int *status)
 		return -1;
 	return WIFSTOPPED(*status) ? 0 : -1;
 }
+
+int stats_read(int fd, struct vmexec_stats *st)
+{
+	int ret;
+
+	memset(st, 0, sizeof(*st));
+	st->size = sizeof(*st);
+	ret = vmexec_get_stats(fd, st);
+	CHECK(ret == 0, "GET_STATS: %s", strerror(-ret));
+	return 0;
+}
+
+int stats_check(int fd, const struct vmexec_stats *st0, __u64 syscall_exits, __u64 passthrough)
+{
+	struct vmexec_stats st1;
+
+	if (stats_read(fd, &st1))
+		return -1;
+	CHECK(st1.exits_syscall - st0->exits_syscall == syscall_exits &&
+	      st1.passthrough - st0->passthrough == passthrough &&
+	      st1.exits_signal == st0->exits_signal &&
+	      st1.exits_interrupted == st0->exits_interrupted,
+	      "GET_STATS: %llu syscall exits (want %llu), %llu passed through (want %llu), "
+	      "%llu signal and %llu interrupted exits",
+	      (unsigned long long)(st1.exits_syscall - st0->exits_syscall),
+	      (unsigned long long)syscall_exits,
+	      (unsigned long long)(st1.passthrough - st0->passthrough),
+	      (unsigned long long)passthrough,
+	      (unsigned long long)(st1.exits_signal - st0->exits_signal),
+	      (unsigned long long)(st1.exits_interrupted - st0->exits_interrupted));
+	return 0;
+}
