@@ -17,6 +17,12 @@
 #                 boot; BENCH_SECTIONS=abcdeg: a-f vmexec-bench sections, g
 #                 the vmexec-run workload; ICOUNT=1: instruction counts,
 #                 in bench/results/icount/; bench/README.md)
+#   make uml          build User-mode Linux from linux-source-6.12, stock and
+#                     with uml/*.patch (the vmexec backend; uml/build.sh)
+#   make uml-check    boot both UML binaries inside each kernel's guest with
+#                     the module loaded and compare a busybox workload run
+#                     with ptrace and with vmexec (uml/check.sh; not part of
+#                     make check)
 #
 # Style checks, installation and packages:
 #   make lint          checkpatch --strict, sparse C=2, W=1, uapi-check
@@ -120,6 +126,13 @@ bench: deps
 		ICOUNT='$(ICOUNT)' $(if $(filter 1,$(ICOUNT)),BENCH_RESULTS='$(CURDIR)/bench/results/icount') \
 		BENCH_COMMAND='make bench KERNELS="$(KERNELS)"$(if $(filter-out file,$(origin BENCH_SECTIONS)), BENCH_SECTIONS=$(BENCH_SECTIONS))$(if $(filter 1,$(ICOUNT)), ICOUNT=1)' \
 		bash $(HARNESS)/run.sh bench $(KERNELS)
+
+.PHONY: uml uml-check
+uml: deps
+	+@$(HARNESS_ENV) bash $(CURDIR)/uml/build.sh build
+
+uml-check: deps
+	+@$(HARNESS_ENV) bash $(CURDIR)/uml/check.sh $(KERNELS)
 
 # In-tree build junk only; out-of-tree builds live in $(VMEXEC_CACHE).
 clean:

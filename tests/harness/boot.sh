@@ -3,7 +3,7 @@
 # and judge the run. MODE is check (run the suites), demo (vmexec-demo) or
 # bench (/bench/vmexec-bench; its CSV comes back on ttyS1 and is written to
 # build/RELEASE/bench.csv; section g's vmexec-run-bench CSV to
-# build/RELEASE/vrbench.csv).
+# build/RELEASE/vrbench.csv) or uml (/uml/run.sh, from uml/check.sh).
 #
 # Passes only if the guest wrote its pass token for RELEASE to the second
 # serial port (ttyS1 -> $VMEXEC_CACHE/build/RELEASE/ttyS1.log) and the
@@ -14,14 +14,15 @@ set -euo pipefail
 # shellcheck source=tests/harness/common.sh
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
-[ $# -eq 2 ] || die "usage: boot.sh check|demo|bench RELEASE"
+[ $# -eq 2 ] || die "usage: boot.sh check|demo|bench|uml RELEASE"
 mode=$1
 rel=$2
 case "$mode" in
 check) token="VMEXEC-GUEST-PASS $rel" ;;
 demo) token="VMEXEC-DEMO-PASS $rel" ;;
 bench) token="VMEXEC-BENCH-PASS $rel" ;;
-*) die "unknown mode '$mode' (check, demo or bench)" ;;
+uml) token="VMEXEC-UML-PASS $rel" ;;
+*) die "unknown mode '$mode' (check, demo, bench or uml)" ;;
 esac
 case "$ACCEL" in
 tcg | kvm) ;;

@@ -1,5 +1,5 @@
 #!/bin/bash
-# initramfs.sh RELEASE [bench]: pack the guest initramfs for one kernel.
+# initramfs.sh RELEASE [bench|uml]: pack the guest initramfs for one kernel.
 #
 # Contents: busybox-static (/bin/busybox, applet links made at boot), /init
 # (tests/harness/init), /etc/vmexec-splat-patterns, the module at
@@ -17,13 +17,21 @@
 # host's /usr/sbin/mke2fs (with its libraries, as strace) and
 # /etc/mke2fs.conf come along: the guest's /init makes an ext4 file system
 # on a brd RAM disk with them.
+# With "uml" (uml/check.sh): every file of $UML_STAGE goes under /uml as is
+# (User-mode Linux binaries, their initramfs, run.sh), /tests stays empty.
 set -euo pipefail
 # shellcheck source=tests/harness/common.sh
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
-[ $# -eq 1 ] || { [ $# -eq 2 ] && [ "$2" = bench ]; } || die "usage: initramfs.sh RELEASE [bench]"
+[ $# -eq 1 ] || { [ $# -eq 2 ] && { [ "$2" = bench ] || [ "$2" = uml ]; }; } ||
+	die "usage: initramfs.sh RELEASE [bench|uml]"
 rel=$1
-bench=${2:-}
+bench=
+uml=
+case "${2:-}" in
+bench) bench=1 ;;
+uml) uml=1 ;;
+esac
 need_cmd cpio gzip readelf od
 ko=$(ko_path "$rel")
 out=$(initrd_path "$rel")
@@ -36,6 +44,8 @@ is_static_elf "$(realpath "$busybox")" ||
 	die "$busybox is not statically linked: install busybox-static (not busybox)"
 if [ -n "$bench" ]; then
 	[ -d "$BENCH_O" ] || die "BENCH_O=$BENCH_O does not exist: build the benchmark programs first"
+elif [ -n "$uml" ]; then
+	[ -n "${UML_STAGE:-}" ] && [ -d "$UML_STAGE" ] || die "UML_STAGE is not a directory: uml/check.sh sets it"
 else
 	[ -d "$TESTS_O" ] || die "TESTS_O=$TESTS_O does not exist: build the test programs first"
 fi
@@ -56,7 +66,15 @@ if [ -n "$bench" ]; then
 	dest=bench
 	mkdir -p "$stage/bench"
 fi
+if [ -n "$uml" ]; then
+	mkdir -p "$stage/uml"
+	cp -a -- "$UML_STAGE"/. "$stage/uml/"
+	n=$(find "$stage/uml" -type f | wc -l)
+	dest=uml
+	src_dir=$UML_STAGE
+fi
 for f in "$src_dir"/*; do
+	[ -z "$uml" ] || break
 	[ -f "$f" ] || continue
 	name=${f##*/}
 	if [ -z "$bench" ] && [ "$name" = extra.sh ]; then
@@ -71,7 +89,7 @@ for f in "$src_dir"/*; do
 	install -m 0755 -- "$f" "$stage/$dest/$name"
 	n=$((n + 1))
 done
-[ "$n" -gt 0 ] || die "no executables in $src_dir"
+[ "$n" -gt 0 ] || die "no ${uml:+files}${uml:-executables} in $src_dir"
 
 # Tools for the tests and for make run (vmexec-run, vmexec-audit, ...): every
 # executable in $TESTS_O/bin goes to /usr/bin in the guest, in every mode.
