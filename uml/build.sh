@@ -137,7 +137,7 @@ check_config() {
 # patch touches, which are real copies (reverted to pristine before the
 # patches are applied again). Kept between builds so make rebuilds little.
 prepare_patched_tree() {
-	local pristine=$1 tree=$2 f p list
+	local pristine=$1 tree=$2 f p list prev
 	list=$tree/.vmexec-patched-files
 	if [ ! -f "$tree/.linked" ]; then
 		log "uml: linking a copy of $pristine into $tree"
@@ -146,9 +146,19 @@ prepare_patched_tree() {
 		cp -al -- "$pristine" "$tree"
 		touch "$tree/.linked"
 	fi
-	# Undo the previous patches: pristine files back (mtime kept), new files gone.
+	# Undo the previous patches: pristine files back (mtime kept), new files
+	# gone; the patched versions are kept in $prev, so that a file the new
+	# patches leave as it was gets its old mtime back (mm_id.h, included
+	# almost everywhere, would otherwise rebuild the whole tree).
+	prev=$(dirname "$tree")/prev
+	rm -rf -- "$prev"
+	mkdir -p "$prev"
 	if [ -f "$list" ]; then
 		while IFS= read -r f; do
+			if [ -e "$tree/$f" ]; then
+				mkdir -p "$prev/$(dirname "$f")"
+				cp -p -- "$tree/$f" "$prev/$f"
+			fi
 			if [ -e "$pristine/$f" ]; then
 				cmp -s -- "$pristine/$f" "$tree/$f" ||
 					cp -p --remove-destination -- "$pristine/$f" "$tree/$f"
@@ -175,10 +185,16 @@ prepare_patched_tree() {
 			die "uml: applying ${p##*/} failed"
 		log "uml: applied ${p##*/}"
 	done < <(patches)
-	# Patched files newer than every object built from the old ones.
+	# Patched files as they were last time keep that mtime; others are new.
 	while IFS= read -r f; do
-		[ ! -e "$tree/$f" ] || cmp -s -- "$pristine/$f" "$tree/$f" || touch -- "$tree/$f"
+		[ -e "$tree/$f" ] || continue
+		if [ -e "$prev/$f" ] && cmp -s -- "$prev/$f" "$tree/$f"; then
+			touch -r "$prev/$f" -- "$tree/$f"
+		else
+			touch -- "$tree/$f"
+		fi
 	done <"$list"
+	rm -rf -- "$prev"
 }
 
 # build_variant stock|vmexec: print the binary's path, building it if needed.

@@ -61,6 +61,13 @@ if [ -x /uml/linux-vmexec ]; then
 	same ptrace
 	boot vmexec /uml/linux-vmexec vmexec
 	same vmexec
+	# UML's line at halt: GET_STATS of every address space it closed.
+	stats=$(grep '^vmexec: .* address spaces closed: ' /tmp/uml-vmexec/kernel.log)
+	say "vmexec: ${stats:-no GET_STATS line at halt}"
+	case "$stats" in
+	*" closed: "[1-9]*" syscall exits"*) ;;
+	*) say "FAIL: vmexec: no syscall exits counted by VMEXEC_IOC_GET_STATS"; fail=1 ;;
+	esac
 fi
 [ "$fail" -eq 0 ] && say "PASS"
 exit "$fail"
