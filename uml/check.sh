@@ -7,7 +7,10 @@
 # uml/guest/run.sh) and a qemu boot in harness mode "uml", whose init loads
 # the module and runs /uml/run.sh. Passes if every kernel's guest wrote
 # VMEXEC-UML-PASS (every UML run halted, smoke.sh outputs identical).
-# UML_STOCK_ONLY=1: only the stock binary (no patch needed).
+# UML_MODES="stock ptrace vmexec": the runs, in order (stock: stock UML;
+# ptrace, vmexec: the patched binary in each mode); outputs are compared
+# with the first. UML_STOCK_ONLY=1: only the stock binary (no patch needed).
+# UML_BOOT_TIMEOUT=3600: seconds per qemu boot.
 set -euo pipefail
 # shellcheck source=tests/harness/common.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../tests/harness/common.sh"
@@ -19,6 +22,11 @@ need_cmd cpio gzip flock gcc
 busybox=${BUSYBOX:-/bin/busybox}
 is_static_elf "$(realpath "$busybox")" || die "$busybox is not statically linked: install busybox-static"
 
+# Three UML boots under TCG take minutes each.
+BOOT_TIMEOUT=${UML_BOOT_TIMEOUT:-3600}
+export BOOT_TIMEOUT
+: "${UML_MODES:=stock ptrace vmexec}"
+[ "${UML_STOCK_ONLY:-0}" != 1 ] || UML_MODES=stock
 start=$(date +%s)
 stock=$(bash "$UML_DIR/build.sh" path stock)
 vm=
@@ -38,6 +46,8 @@ mkdir -p "$UML_STAGE" "$UML_STAGE.root"/{bin,sbin,usr/bin,usr/sbin,proc,sys,dev,
 cp -- "$stock" "$UML_STAGE/linux-stock"
 [ -z "$vm" ] || cp -- "$vm" "$UML_STAGE/linux-vmexec"
 install -m 0755 -- "$UML_DIR/guest/run.sh" "$UML_STAGE/run.sh"
+printf '%s\n' "$UML_MODES" >"$UML_STAGE/modes"
+printf '%s\n' "${UML_TIMEOUT:-600}" >"$UML_STAGE/timeout"
 cp -L -- "$busybox" "$UML_STAGE.root/bin/busybox"
 ln -s busybox "$UML_STAGE.root/bin/sh"
 install -m 0755 -- "$UML_DIR/guest/init" "$UML_STAGE.root/init"

@@ -1,11 +1,12 @@
 #!/bin/sh
 # shellcheck shell=sh
 # Runs in the qemu guest, with the vmexec module loaded (tests/harness/init,
-# mode uml): boots /uml/linux-stock with ptrace, then, if present,
-# /uml/linux-vmexec with ptrace and with "vmexec", each on the busybox
-# initramfs /uml/uml-initrd.gz running smoke.sh, and compares the outputs.
-# Exit status 0 only if every UML run halted normally, every smoke.sh
-# exited 0 and all outputs are byte-identical to the stock one.
+# mode uml): boots /uml/linux-stock with ptrace, then
+# /uml/linux-vmexec with ptrace and with "vmexec" (the modes listed in
+# /uml/modes), each on the busybox initramfs /uml/uml-initrd.gz running
+# smoke.sh, and compares the outputs. Exit status 0 only if every UML run
+# halted normally, every smoke.sh exited 0, all outputs are byte-identical
+# to the first run's, and the vmexec run's GET_STATS counted syscall exits.
 PATH=/bin:/sbin:/usr/bin:/usr/sbin
 export PATH
 # UML's physical memory is a file in TMPDIR (tmpfs here). Static glibc
@@ -14,7 +15,7 @@ export PATH
 TMPDIR=/tmp
 GLIBC_TUNABLES=glibc.pthread.rseq=0
 export TMPDIR GLIBC_TUNABLES
-limit=${UML_TIMEOUT:-600}
+limit=$(cat /uml/timeout 2>/dev/null || echo 600)
 fail=0
 
 say() { echo "uml-run: $*"; }
@@ -44,23 +45,33 @@ boot() {
 	fi
 }
 
-# same NAME: its smoke.out is byte-identical to the stock run's.
+# same NAME: its smoke.out is byte-identical to the reference run's.
 same() {
-	if cmp -s /tmp/uml-stock/smoke.out "/tmp/uml-$1/smoke.out"; then
-		say "$1: output identical to stock UML ($(wc -c </tmp/uml-$1/smoke.out) bytes)"
+	if cmp -s "/tmp/uml-$ref/smoke.out" "/tmp/uml-$1/smoke.out"; then
+		say "$1: smoke.sh output identical to $ref ($(wc -c <"/tmp/uml-$1/smoke.out") bytes)"
 	else
-		say "FAIL: $1: output differs from stock UML:"
-		diff /tmp/uml-stock/smoke.out "/tmp/uml-$1/smoke.out"
+		say "FAIL: $1: smoke.sh output differs from $ref:"
+		diff "/tmp/uml-$ref/smoke.out" "/tmp/uml-$1/smoke.out"
 		fail=1
 	fi
 }
 
-boot stock /uml/linux-stock
-if [ -x /uml/linux-vmexec ]; then
-	boot ptrace /uml/linux-vmexec
-	same ptrace
-	boot vmexec /uml/linux-vmexec vmexec
-	same vmexec
+# /uml/modes (uml/check.sh, UML_MODES): which runs, in order.
+modes=$(cat /uml/modes 2>/dev/null || echo stock ptrace vmexec)
+ref=
+for m in $modes; do
+	case "$m" in
+	stock) boot stock /uml/linux-stock ;;
+	ptrace) boot ptrace /uml/linux-vmexec ;;
+	vmexec) boot vmexec /uml/linux-vmexec vmexec ;;
+	*) say "FAIL: unknown mode $m"; fail=1; continue ;;
+	esac
+	if [ -z "$ref" ]; then
+		ref=$m
+	else
+		same "$m"
+	fi
+	[ "$m" = vmexec ] || continue
 	# UML's line at halt: GET_STATS of every address space it closed.
 	stats=$(grep '^vmexec: .* address spaces closed: ' /tmp/uml-vmexec/kernel.log)
 	say "vmexec: ${stats:-no GET_STATS line at halt}"
@@ -68,6 +79,6 @@ if [ -x /uml/linux-vmexec ]; then
 	*" closed: "[1-9]*" syscall exits"*) ;;
 	*) say "FAIL: vmexec: no syscall exits counted by VMEXEC_IOC_GET_STATS"; fail=1 ;;
 	esac
-fi
+done
 [ "$fail" -eq 0 ] && say "PASS"
 exit "$fail"
