@@ -7,9 +7,10 @@
 # uml/guest/run.sh) and a qemu boot in harness mode "uml", whose init loads
 # the module and runs /uml/run.sh. Passes if every kernel's guest wrote
 # VMEXEC-UML-PASS (every UML run halted, smoke.sh outputs identical).
-# UML_MODES="stock ptrace vmexec": the runs, in order (stock: stock UML;
-# ptrace, vmexec: the patched binary in each mode); outputs are compared
-# with the first. UML_STOCK_ONLY=1: only the stock binary (no patch needed).
+# UML_MODES="stock ptrace vmexec stubkill": the runs, in order (stock: stock
+# UML; ptrace, vmexec: the patched binary in each mode, outputs compared
+# with the first; stubkill: vmexec mode, a guest process's stub killed from
+# outside). UML_STOCK_ONLY=1: only the stock binary (no patch needed).
 # UML_BOOT_TIMEOUT=3600: seconds per qemu boot.
 set -euo pipefail
 # shellcheck source=tests/harness/common.sh
@@ -25,7 +26,7 @@ is_static_elf "$(realpath "$busybox")" || die "$busybox is not statically linked
 # Three UML boots under TCG take minutes each.
 BOOT_TIMEOUT=${UML_BOOT_TIMEOUT:-3600}
 export BOOT_TIMEOUT
-: "${UML_MODES:=stock ptrace vmexec}"
+: "${UML_MODES:=stock ptrace vmexec stubkill}"
 [ "${UML_STOCK_ONLY:-0}" != 1 ] || UML_MODES=stock
 start=$(date +%s)
 stock=$(bash "$UML_DIR/build.sh" path stock)
@@ -52,6 +53,7 @@ cp -L -- "$busybox" "$UML_STAGE.root/bin/busybox"
 ln -s busybox "$UML_STAGE.root/bin/sh"
 install -m 0755 -- "$UML_DIR/guest/init" "$UML_STAGE.root/init"
 install -m 0755 -- "$UML_DIR/guest/smoke.sh" "$UML_STAGE.root/smoke.sh"
+install -m 0755 -- "$UML_DIR/guest/stubkill.sh" "$UML_STAGE.root/stubkill.sh"
 gcc -O2 -static -Wall -Wextra -Werror -o "$UML_STAGE.root/bin/workload" "$UML_DIR/guest/workload.c" ||
 	die "building uml/guest/workload.c failed"
 (cd "$UML_STAGE.root" && find . -print0 | LC_ALL=C sort -z |

@@ -7,6 +7,7 @@
 # smoke.sh, and compares the outputs. Exit status 0 only if every UML run
 # halted normally, every smoke.sh exited 0, all outputs are byte-identical
 # to the first run's, and the vmexec run's GET_STATS counted syscall exits.
+# Mode stubkill: see stubkill() below.
 PATH=/bin:/sbin:/usr/bin:/usr/sbin
 export PATH
 # UML's physical memory is a file in TMPDIR (tmpfs here). Static glibc
@@ -45,6 +46,59 @@ boot() {
 	fi
 }
 
+# The stub of /bin/workload hold: the process with its page at 0x5a5a0000
+# that is not UML itself (a child of timeout $1; while UML runs a guest, its
+# own maps show the guest's address space).
+holder_stub() {
+	for m in /proc/[0-9]*/maps; do
+		grep -q '^5a5a0000-' "$m" 2>/dev/null || continue
+		p=${m#/proc/}
+		p=${p%/maps}
+		[ "$(sed -n 's/^PPid:[[:space:]]*//p' "/proc/$p/status")" != "$1" ] || continue
+		echo "$p"
+		return 0
+	done
+	return 1
+}
+
+# stubkill: UML in vmexec mode runs stubkill.sh; once its holder process has
+# its page, SIGKILL that process's stub from here. The holder must die
+# (fatal SIGSEGV from UML), UML must go on and halt normally.
+stubkill() {
+	out=/tmp/uml-stubkill
+	rm -rf "$out"
+	mkdir -p "$out"
+	say "stubkill: /uml/linux-vmexec vmexec smoke=/stubkill.sh"
+	timeout -s KILL "$limit" /uml/linux-vmexec mem=64M initrd=/uml/uml-initrd.gz \
+		con0=null,fd:1 con=null smoke_out="$out" smoke=/stubkill.sh vmexec \
+		</dev/null >"$out/console.log" 2>"$out/kernel.log" &
+	uml=$!
+	stub=
+	i=0
+	while [ $i -lt "$limit" ] && [ -z "$stub" ] && kill -0 "$uml" 2>/dev/null; do
+		sleep 1
+		i=$((i + 1))
+		stub=$(holder_stub "$uml")
+	done
+	if [ -n "$stub" ]; then
+		say "stubkill: killing stub $stub (a child of UML $uml: $(grep PPid /proc/$stub/status | tr -d '\t'))"
+		kill -KILL "$stub"
+	else
+		say "FAIL: stubkill: no stub with a page at 0x5a5a0000 found"
+		fail=1
+	fi
+	wait "$uml"
+	rc=$?
+	say "stubkill: UML exited $rc; stubkill.sh exit status $(cat "$out/smoke.rc" 2>/dev/null || echo none)"
+	sed "s/^/uml-stubkill-smoke: /" "$out/smoke.out" 2>/dev/null
+	grep -v '^busybox: ' "$out/kernel.log" | tail -n 5 | sed "s/^/uml-stubkill-kernel: /"
+	if [ "$rc" -ne 0 ] || ! grep -qx 'holder ended: status 139' "$out/smoke.out" ||
+		! grep -qx 'UML still runs processes: ok' "$out/smoke.out"; then
+		say "FAIL: stubkill"
+		fail=1
+	fi
+}
+
 # same NAME: its smoke.out is byte-identical to the reference run's.
 same() {
 	if cmp -s "/tmp/uml-$ref/smoke.out" "/tmp/uml-$1/smoke.out"; then
@@ -64,6 +118,10 @@ for m in $modes; do
 	stock) boot stock /uml/linux-stock ;;
 	ptrace) boot ptrace /uml/linux-vmexec ;;
 	vmexec) boot vmexec /uml/linux-vmexec vmexec ;;
+	stubkill)
+		stubkill
+		continue
+		;;
 	*) say "FAIL: unknown mode $m"; fail=1; continue ;;
 	esac
 	if [ -z "$ref" ]; then

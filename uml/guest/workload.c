@@ -10,6 +10,9 @@
  *   workload fpu N         SSE/x87 state across N system calls
  *   workload fork N        N children, each exits with its index
  *   workload getppid N     N getppid calls
+ *   workload hold          touch a page at 0x5a5a0000, then sleep forever
+ *                          (uml/guest/run.sh finds its stub by that address
+ *                          and kills it from outside UML)
  */
 #include <setjmp.h>
 #include <signal.h>
@@ -122,6 +125,21 @@ int main(int argc, char **argv)
 		printf("getppid x %ld\n", n);
 		return 0;
 	}
-	fprintf(stderr, "usage: workload segv|catch|touch N|fpu N|fork N|getppid N\n");
+	if (!strcmp(cmd, "hold")) {
+		volatile char *p = mmap((void *)0x5a5a0000UL, 4096, PROT_READ | PROT_WRITE,
+					MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE,
+					-1, 0);
+
+		if (p == MAP_FAILED) {
+			perror("mmap");
+			return 1;
+		}
+		*p = 1;
+		printf("holding a page at %p\n", (void *)p);
+		/* Back to user mode five times a second: UML then finds the stub gone. */
+		for (;;)
+			usleep(200000);
+	}
+	fprintf(stderr, "usage: workload segv|catch|touch N|fpu N|fork N|getppid N|hold\n");
 	return 2;
 }
