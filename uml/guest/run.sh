@@ -47,14 +47,16 @@ boot() {
 }
 
 # The stub of /bin/workload hold: the process with its page at 0x5a5a0000
-# that is not UML itself (a child of timeout $1; while UML runs a guest, its
-# own maps show the guest's address space).
+# that is not UML itself ($1: busybox timeout execs UML in its own process;
+# while UML runs a guest, its own maps show the guest's address space). A
+# stub has nothing of the UML binary mapped.
 holder_stub() {
 	for m in /proc/[0-9]*/maps; do
 		grep -q '^5a5a0000-' "$m" 2>/dev/null || continue
 		p=${m#/proc/}
 		p=${p%/maps}
-		[ "$(sed -n 's/^PPid:[[:space:]]*//p' "/proc/$p/status")" != "$1" ] || continue
+		[ "$p" != "$1" ] || continue
+		! grep -q 'linux-vmexec' "$m" 2>/dev/null || continue
 		echo "$p"
 		return 0
 	done
@@ -81,7 +83,7 @@ stubkill() {
 		stub=$(holder_stub "$uml")
 	done
 	if [ -n "$stub" ]; then
-		say "stubkill: killing stub $stub (a child of UML $uml: $(grep PPid /proc/$stub/status | tr -d '\t'))"
+		say "stubkill: killing stub $stub (UML is $uml; the stub's $(grep PPid "/proc/$stub/status" | tr -d '\t'))"
 		kill -KILL "$stub"
 	else
 		say "FAIL: stubkill: no stub with a page at 0x5a5a0000 found"
