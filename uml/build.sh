@@ -70,7 +70,9 @@ ensure_source_pkg() {
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
 			"$SRC_PKG" >&2 || die "apt-get install $SRC_PKG failed"
 		ver=$(src_pkg_version)
-		[ -n "$ver" ] && [ -s "$TARBALL" ] || die "$SRC_PKG installed but $TARBALL is missing"
+		if [ -z "$ver" ] || [ ! -s "$TARBALL" ]; then
+			die "$SRC_PKG installed but $TARBALL is missing"
+		fi
 	fi
 	[ "$ver" = "$UML_SRC_VERSION" ] ||
 		die "uml: $SRC_PKG is $ver; the patches in $UML_DIR are for $UML_SRC_VERSION (install that version, or port the patches and change UML_SRC_VERSION in uml/build.sh)"

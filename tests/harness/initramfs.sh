@@ -45,7 +45,7 @@ is_static_elf "$(realpath "$busybox")" ||
 if [ -n "$bench" ]; then
 	[ -d "$BENCH_O" ] || die "BENCH_O=$BENCH_O does not exist: build the benchmark programs first"
 elif [ -n "$uml" ]; then
-	[ -n "${UML_STAGE:-}" ] && [ -d "$UML_STAGE" ] || die "UML_STAGE is not a directory: uml/check.sh sets it"
+	[ -d "${UML_STAGE:-}" ] || die "UML_STAGE is not a directory: uml/check.sh sets it"
 else
 	[ -d "$TESTS_O" ] || die "TESTS_O=$TESTS_O does not exist: build the test programs first"
 fi

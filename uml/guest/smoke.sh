@@ -14,7 +14,7 @@ echo "== pipelines"
 echo "pipeline: $(echo one two three | tr ' ' '\n' | sort -r | tr '\n' ' ')"
 echo "seq|sort|head: $(seq 1 3000 | sort -rn | head -n 3 | tr '\n' ' ')"
 echo "md5 of 4 MiB of zeros: $(dd if=/dev/zero bs=64k count=64 2>/dev/null | md5sum)"
-echo "long pipe: $(seq 1 500 | cat | cat | grep 7 | wc -l)"
+echo "long pipe: $(seq 1 500 | cat | cat | grep 7 | cat | wc -l)"
 
 echo "== fork/exec"
 i=0
