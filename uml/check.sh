@@ -10,7 +10,8 @@
 # UML_MODES="stock ptrace vmexec stubkill": the runs, in order (stock: stock
 # UML; ptrace, vmexec: the patched binary in each mode, outputs compared
 # with the first; stubkill: vmexec mode, a guest process's stub killed from
-# outside). UML_STOCK_ONLY=1: only the stock binary (no patch needed).
+# outside; timing: rough per-operation times, stock against vmexec, not
+# judged and not in the default). UML_STOCK_ONLY=1: only the stock binary (no patch needed).
 # UML_BOOT_TIMEOUT=3600: seconds per qemu boot.
 set -euo pipefail
 # shellcheck source=tests/harness/common.sh
@@ -54,6 +55,7 @@ ln -s busybox "$UML_STAGE.root/bin/sh"
 install -m 0755 -- "$UML_DIR/guest/init" "$UML_STAGE.root/init"
 install -m 0755 -- "$UML_DIR/guest/smoke.sh" "$UML_STAGE.root/smoke.sh"
 install -m 0755 -- "$UML_DIR/guest/stubkill.sh" "$UML_STAGE.root/stubkill.sh"
+install -m 0755 -- "$UML_DIR/guest/timing.sh" "$UML_STAGE.root/timing.sh"
 gcc -O2 -static -Wall -Wextra -Werror -o "$UML_STAGE.root/bin/workload" "$UML_DIR/guest/workload.c" ||
 	die "building uml/guest/workload.c failed"
 (cd "$UML_STAGE.root" && find . -print0 | LC_ALL=C sort -z |

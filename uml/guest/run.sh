@@ -7,7 +7,7 @@
 # smoke.sh, and compares the outputs. Exit status 0 only if every UML run
 # halted normally, every smoke.sh exited 0, all outputs are byte-identical
 # to the first run's, and the vmexec run's GET_STATS counted syscall exits.
-# Mode stubkill: see stubkill() below.
+# Modes stubkill and timing: see stubkill() and timing() below.
 PATH=/bin:/sbin:/usr/bin:/usr/sbin
 export PATH
 # UML's physical memory is a file in TMPDIR (tmpfs here). Static glibc
@@ -101,6 +101,27 @@ stubkill() {
 	fi
 }
 
+# timing: timing.sh under stock UML, then the patched one with vmexec, each
+# line prefixed; figures only, nothing compared or judged.
+timing() {
+	for t in stock vmexec; do
+		out=/tmp/uml-timing-$t
+		rm -rf "$out"
+		mkdir -p "$out"
+		bin=/uml/linux-vmexec
+		set --
+		if [ "$t" = stock ]; then
+			bin=/uml/linux-stock
+		else
+			set -- vmexec
+		fi
+		timeout -s KILL "$limit" "$bin" mem=64M initrd=/uml/uml-initrd.gz con0=null,fd:1 \
+			con=null smoke_out="$out" smoke=/timing.sh "$@" \
+			</dev/null >"$out/console.log" 2>"$out/kernel.log"
+		sed "s/^/uml-timing-$t: /" "$out/smoke.out" 2>/dev/null
+	done
+}
+
 # same NAME: its smoke.out is byte-identical to the reference run's.
 same() {
 	if cmp -s "/tmp/uml-$ref/smoke.out" "/tmp/uml-$1/smoke.out"; then
@@ -122,6 +143,10 @@ for m in $modes; do
 	vmexec) boot vmexec /uml/linux-vmexec vmexec ;;
 	stubkill)
 		stubkill
+		continue
+		;;
+	timing)
+		timing
 		continue
 		;;
 	*) say "FAIL: unknown mode $m"; fail=1; continue ;;

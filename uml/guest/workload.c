@@ -13,6 +13,9 @@
  *   workload hold          touch a page at 0x5a5a0000, then sleep forever
  *                          (uml/guest/run.sh finds its stub by that address
  *                          and kills it from outside UML)
+ *
+ * With WORKLOAD_TIME set, it also prints "time CMD N: X us/op" (monotonic
+ * clock, so a figure for timing runs only, never in compared output).
  */
 #include <setjmp.h>
 #include <signal.h>
@@ -23,6 +26,7 @@
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 static sigjmp_buf catch_env;
@@ -36,6 +40,20 @@ static void on_segv(int sig, siginfo_t *si, void *uc)
 	siglongjmp(catch_env, 1);
 }
 
+static struct timespec t0;
+
+static void report_time(const char *cmd, long n)
+{
+	struct timespec t1;
+	double us;
+
+	if (!getenv("WORKLOAD_TIME") || n <= 0)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	us = (t1.tv_sec - t0.tv_sec) * 1e6 + (t1.tv_nsec - t0.tv_nsec) / 1e3;
+	printf("time %s %ld: %.1f us/op\n", cmd, n, us / n);
+}
+
 static long arg(int argc, char **argv, long dflt)
 {
 	return argc > 2 ? strtol(argv[2], NULL, 0) : dflt;
@@ -47,6 +65,7 @@ int main(int argc, char **argv)
 	long i, n = arg(argc, argv, 100);
 
 	setvbuf(stdout, NULL, _IONBF, 0);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if (!strcmp(cmd, "segv")) {
 		printf("about to write to address 0\n");
 		*(volatile int *)0 = 1;
@@ -84,6 +103,7 @@ int main(int argc, char **argv)
 		for (i = 0; i < n; i++)
 			sum += p[i * 4096];
 		printf("touched %ld pages, sum %lu\n", n, sum);
+		report_time(cmd, n);
 		return munmap(p, len) != 0;
 	}
 	if (!strcmp(cmd, "fpu")) {
@@ -117,12 +137,14 @@ int main(int argc, char **argv)
 			sum += WEXITSTATUS(st);
 		}
 		printf("forked %ld children, exit status sum %ld\n", n, sum);
+		report_time(cmd, n);
 		return 0;
 	}
 	if (!strcmp(cmd, "getppid")) {
 		for (i = 0; i < n; i++)
 			syscall(SYS_getppid);
 		printf("getppid x %ld\n", n);
+		report_time(cmd, n);
 		return 0;
 	}
 	if (!strcmp(cmd, "hold")) {
