@@ -29,55 +29,20 @@
 set -euo pipefail
 # shellcheck source=tests/harness/common.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../tests/harness/common.sh"
+# shellcheck source=tests/harness/linux-source.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../tests/harness/linux-source.sh"
 
 unset MAKEFLAGS MFLAGS MAKEOVERRIDES MAKELEVEL
 UML_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 FRAGMENT=$UML_DIR/config
 UAPI_DIR=$UAPI_SRC
-SRC_PKG=linux-source-6.12
-TARBALL=/usr/src/$SRC_PKG.tar.xz
 # The source the patches are written against.
 UML_SRC_VERSION=6.12.118-1~deb12u1
 : "${UML_JOBS:=2}"
 UC=$VMEXEC_CACHE/uml
 
 BUILD_PKGS=(flex bison bc libc6-dev xz-utils patch)
-
-ensure_build_pkgs() {
-	local p missing=()
-	for p in "${BUILD_PKGS[@]}"; do
-		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
-			missing+=("$p")
-	done
-	[ ${#missing[@]} -gt 0 ] || return 0
-	[ "$(id -u)" = 0 ] || die "missing packages to build UML: ${missing[*]} (installing needs root)"
-	log "uml: installing ${missing[*]}"
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
-		"${missing[@]}" >&2 || die "apt-get install ${missing[*]} failed"
-}
-
-src_pkg_version() {
-	dpkg-query -W -f='${Status} ${Version}\n' "$SRC_PKG" 2>/dev/null |
-		awk '$3 == "installed" { print $4 }'
-}
-
-ensure_source_pkg() {
-	local ver
-	ver=$(src_pkg_version)
-	if [ -z "$ver" ] || [ ! -s "$TARBALL" ]; then
-		[ "$(id -u)" = 0 ] || die "$SRC_PKG is not installed and installing it needs root"
-		log "uml: installing $SRC_PKG"
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
-			"$SRC_PKG" >&2 || die "apt-get install $SRC_PKG failed"
-		ver=$(src_pkg_version)
-		if [ -z "$ver" ] || [ ! -s "$TARBALL" ]; then
-			die "$SRC_PKG installed but $TARBALL is missing"
-		fi
-	fi
-	[ "$ver" = "$UML_SRC_VERSION" ] ||
-		die "uml: $SRC_PKG is $ver; the patches in $UML_DIR are for $UML_SRC_VERSION (install that version, or port the patches and change UML_SRC_VERSION in uml/build.sh)"
-	printf '%s\n' "$ver"
-}
+BUILD_WHAT=uml
 
 # Extract the tarball once per package version.
 ensure_source_tree() {
@@ -203,6 +168,8 @@ prepare_patched_tree() {
 build_variant() {
 	local variant=$1 ver pristine src work out key start secs makeargs=()
 	ver=$(ensure_source_pkg)
+	[ "$ver" = "$UML_SRC_VERSION" ] ||
+		die "uml: $SRC_PKG is $ver; the patches in $UML_DIR are for $UML_SRC_VERSION (install that version, or port the patches and change UML_SRC_VERSION in uml/build.sh)"
 	pristine=$(ensure_source_tree "$ver")
 	key=$(input_key "$variant" "$ver")
 	out=$UC/$key

@@ -21,52 +21,19 @@
 set -euo pipefail
 # shellcheck source=tests/harness/common.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../harness/common.sh"
+# shellcheck source=tests/harness/linux-source.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../harness/linux-source.sh"
 
 # The kernel's make gets its own -j and flags, not those of a calling make.
 unset MAKEFLAGS MFLAGS MAKEOVERRIDES MAKELEVEL
 DK_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 FRAGMENT=$DK_DIR/config
-SRC_PKG=linux-source-6.12
-TARBALL=/usr/src/$SRC_PKG.tar.xz
 : "${DEBUG_KERNEL_JOBS:=2}"
 DK_CACHE=$VMEXEC_CACHE/debug-kernel
 
 # Packages a kernel build needs beyond host-packages (installed if missing).
 BUILD_PKGS=(flex bison bc libelf-dev libssl-dev xz-utils)
-
-ensure_build_pkgs() {
-	local p missing=()
-	for p in "${BUILD_PKGS[@]}"; do
-		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
-			missing+=("$p")
-	done
-	[ ${#missing[@]} -gt 0 ] || return 0
-	[ "$(id -u)" = 0 ] || die "missing packages to build a kernel: ${missing[*]} (installing needs root)"
-	log "debug kernel: installing ${missing[*]}"
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
-		"${missing[@]}" >&2 || die "apt-get install ${missing[*]} failed"
-}
-
-src_pkg_version() {
-	dpkg-query -W -f='${Status} ${Version}\n' "$SRC_PKG" 2>/dev/null |
-		awk '$3 == "installed" { print $4 }'
-}
-
-ensure_source_pkg() {
-	local ver
-	ver=$(src_pkg_version)
-	if [ -z "$ver" ] || [ ! -s "$TARBALL" ]; then
-		[ "$(id -u)" = 0 ] || die "$SRC_PKG is not installed and installing it needs root"
-		log "debug kernel: installing $SRC_PKG"
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
-			"$SRC_PKG" >&2 || die "apt-get install $SRC_PKG failed"
-		ver=$(src_pkg_version)
-		if [ -z "$ver" ] || [ ! -s "$TARBALL" ]; then
-			die "$SRC_PKG installed but $TARBALL is missing"
-		fi
-	fi
-	printf '%s\n' "$ver"
-}
+BUILD_WHAT="debug kernel"
 
 # Extract the tarball once per package version; drop other versions' trees.
 ensure_source_tree() {
