@@ -85,21 +85,6 @@ input_key() {
 	} | sha256sum | cut -d' ' -f1
 }
 
-check_config() {
-	local cfg=$1 line bad=0
-	while IFS= read -r line; do
-		case "$line" in
-		CONFIG_*=* | "# CONFIG_"*" is not set") ;;
-		*) continue ;;
-		esac
-		if ! grep -qxF -- "$line" "$cfg"; then
-			log "uml: fragment line '$line' did not survive olddefconfig"
-			bad=1
-		fi
-	done <"$FRAGMENT"
-	[ "$bad" -eq 0 ] || die "uml: config fragment $FRAGMENT is not satisfiable as written"
-}
-
 # The patched tree: hard links to the pristine files, except the files a
 # patch touches, which are real copies (reverted to pristine before the
 # patches are applied again). Kept between builds so make rebuilds little.

@@ -81,23 +81,6 @@ stamp_key() {
 	} | sha256sum | cut -d' ' -f1
 }
 
-# Every line of the fragment (set or "is not set") must be in .config as is.
-check_config() {
-	local cfg=$1 line bad=0
-	while IFS= read -r line; do
-		case "$line" in
-		CONFIG_*=* | "# CONFIG_"*" is not set") ;;
-		*) continue ;;
-		esac
-		if ! grep -qxF -- "$line" "$cfg"; then
-			log "debug kernel: fragment line '$line' did not survive olddefconfig" \
-				"(.config: $(grep -E "^(# )?${line#\# }" "$cfg" | head -n 1 || true))"
-			bad=1
-		fi
-	done <"$FRAGMENT"
-	[ "$bad" -eq 0 ] || die "debug kernel: config fragment $FRAGMENT is not satisfiable as written"
-}
-
 take_lock() {
 	mkdir -p "$DK_CACHE"
 	exec 8>"$DK_CACHE/.lock"

@@ -2,8 +2,8 @@
 # linux-source.sh: Debian's linux-source-6.12 and the packages a build from it
 # needs, for the scripts that build from that tree (tests/debug-kernel/build.sh,
 # uml/build.sh). Sourced after common.sh. The caller sets BUILD_PKGS (the
-# packages beyond host-packages) and BUILD_WHAT (what it builds, for messages
-# and its log prefix).
+# packages beyond host-packages), BUILD_WHAT (what it builds, for messages
+# and its log prefix) and FRAGMENT (its config fragment).
 
 SRC_PKG=linux-source-6.12
 TARBALL=/usr/src/$SRC_PKG.tar.xz
@@ -42,4 +42,21 @@ ensure_source_pkg() {
 		fi
 	fi
 	printf '%s\n' "$ver"
+}
+
+# Every line of FRAGMENT (set or "is not set") must be in the .config as is.
+check_config() {
+	local cfg=$1 line bad=0
+	while IFS= read -r line; do
+		case "$line" in
+		CONFIG_*=* | "# CONFIG_"*" is not set") ;;
+		*) continue ;;
+		esac
+		if ! grep -qxF -- "$line" "$cfg"; then
+			log "$BUILD_WHAT: fragment line '$line' did not survive olddefconfig" \
+				"(.config: $(grep -E "^(# )?${line#\# }" "$cfg" | head -n 1 || true))"
+			bad=1
+		fi
+	done <"$FRAGMENT"
+	[ "$bad" -eq 0 ] || die "$BUILD_WHAT: config fragment $FRAGMENT is not satisfiable as written"
 }
