@@ -367,6 +367,18 @@ void bench_measure(const struct row *r)
 	bench_measure_aux(r, NULL);
 }
 
+/* A result's names, everything else zero; base and note may be NULL. */
+static void result_init(struct result *x, const char *sec, const char *id, const char *label,
+			const char *base, const char *note)
+{
+	memset(x, 0, sizeof(*x));
+	snprintf(x->sec, sizeof(x->sec), "%s", sec);
+	snprintf(x->id, sizeof(x->id), "%s", id);
+	snprintf(x->label, sizeof(x->label), "%s", label);
+	snprintf(x->base, sizeof(x->base), "%s", base ? base : "");
+	snprintf(x->note, sizeof(x->note), "%s", note ? note : "");
+}
+
 /*
  * The row, then (if aux) a second row of the figure its run() adds up in
  * bench_aux_ns alongside the timed operations, per operation, from the same
@@ -380,12 +392,7 @@ void bench_measure_aux(const struct row *r, const struct aux_row *aux)
 	pid_t pid;
 	ssize_t got;
 
-	memset(x, 0, sizeof(*x));
-	snprintf(x->sec, sizeof(x->sec), "%s", r->sec);
-	snprintf(x->id, sizeof(x->id), "%s", r->id);
-	snprintf(x->label, sizeof(x->label), "%s", r->label);
-	snprintf(x->base, sizeof(x->base), "%s", r->base ? r->base : "");
-	snprintf(x->note, sizeof(x->note), "%s", r->note ? r->note : "");
+	result_init(x, r->sec, r->id, r->label, r->base, r->note);
 	x->ops = scaled(r->ops);
 	x->bytes_per_op = r->bytes_per_op;
 	printf("bench: %s %s: %s ...\n", r->sec, r->id, r->label);
@@ -431,12 +438,7 @@ void bench_measure_aux(const struct row *r, const struct aux_row *aux)
 	if (aux) {
 		struct result *y = &results[nresults++];
 
-		memset(y, 0, sizeof(*y));
-		snprintf(y->sec, sizeof(y->sec), "%s", r->sec);
-		snprintf(y->id, sizeof(y->id), "%s", aux->id);
-		snprintf(y->label, sizeof(y->label), "%s", aux->label);
-		snprintf(y->base, sizeof(y->base), "%s", aux->base ? aux->base : "");
-		snprintf(y->note, sizeof(y->note), "%s", aux->note ? aux->note : "");
+		result_init(y, r->sec, aux->id, aux->label, aux->base, aux->note);
 		y->ops = x->ops;
 		y->status = m.status;
 		if (m.status == 0)
@@ -454,11 +456,7 @@ void bench_derived(const char *sec, const char *id, const char *label,
 {
 	struct result *x = &results[nresults++], *ra = find(a), *rb = find(b);
 
-	memset(x, 0, sizeof(*x));
-	snprintf(x->sec, sizeof(x->sec), "%s", sec);
-	snprintf(x->id, sizeof(x->id), "%s", id);
-	snprintf(x->label, sizeof(x->label), "%s", label);
-	snprintf(x->note, sizeof(x->note), "%s", note);
+	result_init(x, sec, id, label, NULL, note);
 	if (!ra || !rb || ra->status || rb->status) {
 		x->status = 1;
 		snprintf(x->msg, sizeof(x->msg), "needs rows %s and %s", a, b);
@@ -480,11 +478,7 @@ void bench_derived_sum(const char *sec, const char *id, const char *label,
 	char buf[128], *tok, *save = NULL;
 	double sign = 1, sum = 0;
 
-	memset(x, 0, sizeof(*x));
-	snprintf(x->sec, sizeof(x->sec), "%s", sec);
-	snprintf(x->id, sizeof(x->id), "%s", id);
-	snprintf(x->label, sizeof(x->label), "%s", label);
-	snprintf(x->note, sizeof(x->note), "%s", note);
+	result_init(x, sec, id, label, NULL, note);
 	x->status = 2;
 	snprintf(buf, sizeof(buf), "%s", terms);
 	for (tok = strtok_r(buf, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
