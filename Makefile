@@ -1,7 +1,9 @@
 # vmexec top-level Makefile: builds and tests the module against Debian's
 # stock kernels inside qemu guests. The logic lives in tests/harness/*.sh.
 #
-#   make check    build module + tests, boot each kernel, run the suites
+#   make check    build module + tests, boot each kernel, run the suites;
+#                 then User-mode Linux on each stock kernel of KERNELS
+#                 (uml/check.sh, as make uml-check; UML=0 skips it)
 #   make run      boot one kernel (6.12 unless KERNELS is given) and run
 #                 /tests/vmexec-demo
 #   make module   build the module per kernel (W=1; any warning fails)
@@ -21,8 +23,8 @@
 #                     with uml/*.patch (the vmexec backend; uml/build.sh)
 #   make uml-check    boot both UML binaries inside each kernel's guest with
 #                     the module loaded and compare a busybox workload run
-#                     with ptrace and with vmexec (uml/check.sh; not part of
-#                     make check)
+#                     with ptrace and with vmexec (uml/check.sh; also the
+#                     last step of make check)
 #
 # Style checks, installation and packages:
 #   make lint          checkpatch --strict, sparse C=2, W=1, uapi-check
@@ -48,6 +50,7 @@
 #   ACCEL=tcg             kvm only as an explicit opt-in
 #   BOOT_TIMEOUT=600      seconds per guest boot
 #   KERNEL_APPEND=        extra kernel command line
+#   UML=1                 0: make check leaves out User-mode Linux
 #   MODULE_FROM=kbuild    dkms: the guest loads the module DKMS built
 #                         (tools/dkms.sh, private trees); W=1 still checked
 #   DESTDIR= PREFIX=/usr/local libdir= includedir= mandir=   install paths
@@ -89,8 +92,16 @@ all: module
 deps:
 	@bash $(HARNESS)/host-deps.sh
 
+# User-mode Linux runs on the stock kernels only (its patch is for 6.12's
+# UML; the host kernels it runs on are those of KERNELS that it knows).
+UML ?= 1
+UML_KERNELS := $(filter 6.1 6.12,$(KERNELS))
+
 check: deps
 	+@$(HARNESS_ENV) bash $(HARNESS)/run.sh check $(KERNELS)
+ifeq ($(UML),1)
+	$(if $(UML_KERNELS),+@$(HARNESS_ENV) bash $(CURDIR)/uml/check.sh $(UML_KERNELS))
+endif
 
 run: deps
 	+@$(HARNESS_ENV) bash $(HARNESS)/run.sh run $(RUN_KERNEL)
