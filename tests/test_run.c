@@ -1428,6 +1428,248 @@ START_TEST(test_passthrough_blocking_read_restarts)
 }
 END_TEST
 
+/* ---- Single-stepping (VMEXEC_RUN_SINGLE_STEP) ---------------------------- */
+
+#define SIGBIT_TRAP	(1ULL << (SIGTRAP - 1))
+
+/*
+ *  0: nop
+ *  1: mov $5,%eax
+ *  6: add %rax,%rbx
+ *  9: jmp 0xd
+ *  b: ud2
+ *  d: syscall
+ */
+static const unsigned char code_step[] = {
+	0x90, 0xb8, 0x05, 0x00, 0x00, 0x00, 0x48, 0x01, 0xc3, 0xeb, 0x02,
+	0x0f, 0x0b, 0x0f, 0x05,
+};
+
+/* A run of one instruction from rip, with SIGTRAP (and faults) reported. */
+static void step_init(struct vmexec_run *run, unsigned long rip)
+{
+	run_init(run, rip);
+	run->flags = VMEXEC_RUN_SINGLE_STEP;
+	run->sigmask = SIGBIT_TRAP | (1ULL << (SIGSEGV - 1)) | (1ULL << (SIGILL - 1));
+}
+
+/* One SIGTRAP TRAP_TRACE exit after the instruction, at the next rip. */
+static void assert_step_exit(const struct vmexec_run *run, unsigned long rip)
+{
+	const siginfo_t *si = (const siginfo_t *)run->exit.signal.siginfo;
+
+	ck_assert_uint_eq(run->exit_reason, VMEXEC_EXIT_SIGNAL);
+	ck_assert_int_eq(run->exit.signal.signo, SIGTRAP);
+	ck_assert_int_eq(run->exit.signal.code, TRAP_TRACE);
+	ck_assert_uint_eq(run->exit.signal.trap_nr, 1);
+	ck_assert_uint_eq(run->exit.signal.error_code, 0);
+	ck_assert_uint_eq(run->exit.signal.addr, rip);
+	ck_assert_int_eq(si->si_signo, SIGTRAP);
+	ck_assert_ptr_eq(si->si_addr, (void *)rip);
+	ck_assert_uint_eq(run->regs.rip, rip);
+	/* The step's TF is not the guest's: never reported. */
+	ck_assert_uint_eq(run->regs.rflags & 0x100, 0);
+}
+
+START_TEST(test_run_step_feature_present)
+{
+	int fd _cleanup_fd_ = xvmexec_open();
+
+	assert_ret(vmexec_check_feature(fd, VMEXEC_FEATURE_RUN_SINGLE_STEP), 1);
+	ck_assert_uint_eq(VMEXEC_RUN_FLAGS, VMEXEC_RUN_SINGLE_STEP);
+}
+END_TEST
+
+START_TEST(test_run_step_reports_each_rip_in_order)
+{
+	static const unsigned long next[] = { 0x1, 0x6, 0x9, 0xd };
+	struct vmexec_stats st;
+	struct vmexec_run run;
+	struct stub s;
+	unsigned int i;
+
+	stub_start(&s);
+	stub_poke(&s, CODE_ADDR, code_step, sizeof(code_step));
+	step_init(&run, CODE_ADDR);
+	run.regs.rbx = 1000;
+	for (i = 0; i < sizeof(next) / sizeof(next[0]); i++) {
+		ck_assert_int_eq(run_guest(&s, &run), 0);
+		assert_step_exit(&run, CODE_ADDR + next[i]);
+	}
+	ck_assert_uint_eq(run.regs.rax, 5);
+	ck_assert_uint_eq(run.regs.rbx, 1005);
+	ck_assert_int_eq(vmexec_get_stats(s.fd, &st), 0);
+	ck_assert_uint_eq(st.exits_signal, 4);
+	ck_assert_uint_eq(st.exits_syscall, 0);
+	stub_stop(&s);
+}
+END_TEST
+
+START_TEST(test_run_step_needs_sigtrap_in_sigmask)
+{
+	struct vmexec_run run;
+	struct stub s;
+
+	stub_start(&s);
+	stub_poke(&s, CODE_ADDR, code_step, sizeof(code_step));
+	step_init(&run, CODE_ADDR);
+	run.sigmask &= ~SIGBIT_TRAP;
+	assert_ret(run_guest(&s, &run), -EINVAL);
+	run.sigmask = 0;
+	assert_ret(run_guest(&s, &run), -EINVAL);
+	/* The same run with SIGTRAP reported steps. */
+	run.sigmask = SIGBIT_TRAP;
+	ck_assert_int_eq(run_guest(&s, &run), 0);
+	assert_step_exit(&run, CODE_ADDR + 1);
+	stub_stop(&s);
+}
+END_TEST
+
+START_TEST(test_run_step_unknown_flags_rejected)
+{
+	struct vmexec_run run;
+	struct stub s;
+	unsigned int bit;
+
+	stub_start(&s);
+	stub_poke(&s, CODE_ADDR, code_step, sizeof(code_step));
+	for (bit = 1; bit < 32; bit++) {
+		step_init(&run, CODE_ADDR);
+		run.flags |= 1U << bit;
+		assert_ret(run_guest(&s, &run), -EINVAL);
+		run.flags = 1U << bit;
+		assert_ret(run_guest(&s, &run), -EINVAL);
+	}
+	stub_stop(&s);
+}
+END_TEST
+
+START_TEST(test_run_step_onto_syscall_exits_syscall_first)
+{
+	struct vmexec_run run;
+	struct stub s;
+
+	stub_start(&s);
+	stub_poke(&s, CODE_ADDR, code_step, sizeof(code_step));
+	/* A nop after the syscall: the step after the exit lands past it. */
+	stub_poke(&s, CODE_ADDR + sizeof(code_step), "\x90\x90", 2);
+	step_init(&run, CODE_ADDR + 0xd);
+	run.regs.rax = 123;
+	ck_assert_int_eq(run_guest(&s, &run), 0);
+	ck_assert_uint_eq(run.exit_reason, VMEXEC_EXIT_SYSCALL);
+	ck_assert_uint_eq(run.exit.syscall.nr, 123);
+	ck_assert_uint_eq(run.exit.syscall.abi, VMEXEC_ABI_SYSCALL64);
+	ck_assert_uint_eq(run.regs.rip, CODE_ADDR + 0xf);
+	ck_assert_uint_eq(run.regs.rflags & 0x100, 0);
+	vmexec_run_set_return(&run, 7);
+	ck_assert_int_eq(run_guest(&s, &run), 0);
+	assert_step_exit(&run, CODE_ADDR + 0x10);
+	ck_assert_uint_eq(run.regs.rax, 7);
+	stub_stop(&s);
+}
+END_TEST
+
+START_TEST(test_run_step_onto_int80_exits_syscall)
+{
+	struct vmexec_run run;
+	struct stub s;
+
+	stub_start(&s);
+	stub_poke(&s, CODE_ADDR, code_int80, sizeof(code_int80));
+	step_init(&run, CODE_ADDR + 5);
+	run.regs.rax = 20;
+	ck_assert_int_eq(run_guest(&s, &run), 0);
+	ck_assert_uint_eq(run.exit_reason, VMEXEC_EXIT_SYSCALL);
+	ck_assert_uint_eq(run.exit.syscall.nr, 20);
+	ck_assert_uint_eq(run.exit.syscall.abi, VMEXEC_ABI_INT80);
+	ck_assert_uint_eq(run.regs.rip, CODE_ADDR + 7);
+	stub_stop(&s);
+}
+END_TEST
+
+/* SYSENTER keeps TF: the kernel steps its own entry and ignores it. */
+START_TEST(test_run_step_onto_sysenter_exits_as_unstepped)
+{
+	struct vmexec_run run;
+	struct stub s;
+
+	stub_start(&s);
+	stub_poke(&s, CODE_ADDR, code_sysenter, sizeof(code_sysenter));
+	step_init(&run, CODE_ADDR);
+	ck_assert_int_eq(run_guest(&s, &run), 0);
+	if (run.exit_reason == VMEXEC_EXIT_SYSCALL) {
+		ck_assert_uint_eq(run.exit.syscall.abi, VMEXEC_ABI_SYSCALL32);
+	} else {
+		ck_assert_uint_eq(run.exit_reason, VMEXEC_EXIT_SIGNAL);
+		ck_assert_int_ne(run.exit.signal.signo, SIGTRAP);
+	}
+	ck_assert_int_eq(kill(s.pid, 0), 0);
+	stub_stop(&s);
+}
+END_TEST
+
+START_TEST(test_run_step_onto_passthrough_call_exits)
+{
+	static const char *const calls[] = { "close", NULL };
+	struct vmexec_stats st;
+	struct vmexec_run run;
+	struct stub s;
+
+	stub_start(&s);
+	stub_poke(&s, CODE_ADDR, code_step, sizeof(code_step));
+	set_passthrough(s.fd, calls);
+	step_init(&run, CODE_ADDR + 0xd);
+	run.regs.rax = SYS_close;
+	run.regs.rdi = -1;
+	ck_assert_int_eq(run_guest(&s, &run), 0);
+	ck_assert_uint_eq(run.exit_reason, VMEXEC_EXIT_SYSCALL);
+	ck_assert_uint_eq(run.exit.syscall.nr, SYS_close);
+	ck_assert_uint_eq(run.regs.rip, CODE_ADDR + 0xf);
+	ck_assert_int_eq(vmexec_get_stats(s.fd, &st), 0);
+	ck_assert_uint_eq(st.passthrough, 0);
+	stub_stop(&s);
+}
+END_TEST
+
+START_TEST(test_run_step_fault_reported_not_trap)
+{
+	struct vmexec_run run;
+	struct stub s;
+
+	stub_start(&s);
+	stub_poke(&s, CODE_ADDR, code_fault, sizeof(code_fault));
+	step_init(&run, CODE_ADDR);
+	ck_assert_int_eq(run_guest(&s, &run), 0);
+	assert_step_exit(&run, CODE_ADDR + 10);
+	ck_assert_uint_eq(run.regs.rax, 0xdead000);
+	ck_assert_int_eq(run_guest(&s, &run), 0);
+	ck_assert_uint_eq(run.exit_reason, VMEXEC_EXIT_SIGNAL);
+	ck_assert_int_eq(run.exit.signal.signo, SIGSEGV);
+	ck_assert_uint_eq(run.exit.signal.trap_nr, 14);
+	ck_assert_uint_eq(run.regs.rip, CODE_ADDR + 10);
+	stub_stop(&s);
+}
+END_TEST
+
+START_TEST(test_run_without_step_tf_never_traps)
+{
+	struct vmexec_run run;
+	struct stub s;
+
+	stub_start(&s);
+	stub_poke(&s, CODE_ADDR, code_step, sizeof(code_step));
+	run_init(&run, CODE_ADDR);
+	run.sigmask = SIGBIT_TRAP;
+	run.regs.rflags |= 0x100;
+	ck_assert_int_eq(run_guest(&s, &run), 0);
+	ck_assert_uint_eq(run.exit_reason, VMEXEC_EXIT_SYSCALL);
+	ck_assert_uint_eq(run.exit.syscall.nr, 5);
+	ck_assert_uint_eq(run.regs.rip, CODE_ADDR + 0xf);
+	ck_assert_uint_eq(run.regs.rflags & 0x100, 0);
+	stub_stop(&s);
+}
+END_TEST
+
 /* A TCase of this suite: runs start processes and threads, 300 s each at most. */
 static TCase *run_tcase(const char *name)
 {
@@ -1492,6 +1734,20 @@ Suite *suite_run(void)
 	tcase_add_test(tc, test_passthrough_not_in_set_exits);
 	tcase_add_test(tc, test_passthrough_set_rejects);
 	tcase_add_test(tc, test_passthrough_blocking_read_restarts);
+	suite_add_tcase(s, tc);
+
+	/* VMEXEC_RUN_SINGLE_STEP: one instruction per run. */
+	tc = run_tcase("single_step");
+	tcase_add_test(tc, test_run_step_feature_present);
+	tcase_add_test(tc, test_run_step_reports_each_rip_in_order);
+	tcase_add_test(tc, test_run_step_needs_sigtrap_in_sigmask);
+	tcase_add_test(tc, test_run_step_unknown_flags_rejected);
+	tcase_add_test(tc, test_run_step_onto_syscall_exits_syscall_first);
+	tcase_add_test(tc, test_run_step_onto_int80_exits_syscall);
+	tcase_add_test(tc, test_run_step_onto_sysenter_exits_as_unstepped);
+	tcase_add_test(tc, test_run_step_onto_passthrough_call_exits);
+	tcase_add_test(tc, test_run_step_fault_reported_not_trap);
+	tcase_add_test(tc, test_run_without_step_tf_never_traps);
 	suite_add_tcase(s, tc);
 	return s;
 }

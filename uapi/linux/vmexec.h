@@ -148,10 +148,36 @@ struct vmexec_regs {
 #define VMEXEC_RESTART_NOHAND	2	/* -EINTR if any handler runs */
 #define VMEXEC_RESTART_NOINTR	3	/* always restarted */
 
+/*
+ * vmexec_run.flags
+ *
+ * VMEXEC_RUN_SINGLE_STEP: the guest runs with the trap flag, as
+ * PTRACE_SYSEMU_SINGLESTEP runs a tracee, and the run ends after at most one
+ * guest instruction. sigmask must have SIGTRAP, or RUN fails with EINVAL
+ * (the step's trap would otherwise reach the caller's own handlers).
+ *  - An instruction that completes ends the run with VMEXEC_EXIT_SIGNAL:
+ *    signo SIGTRAP, code TRAP_TRACE, trap_nr 1 (#DB), error_code 0, addr and
+ *    regs.rip the next instruction.
+ *  - A system call instruction (any entry) ends it with VMEXEC_EXIT_SYSCALL
+ *    as without the flag, and nothing more: the next stepping RUN runs the
+ *    instruction after it. Pass-through does not apply to a stepping run:
+ *    every system call is an exit.
+ *  - A faulting instruction ends it with its fault's signal exit, rip on it;
+ *    int3 with its own SIGTRAP (trap_nr 3).
+ *  - A signal or other kernel work pending before the instruction ends the
+ *    run as without the flag, possibly before it ran (rip unchanged).
+ * TF is never reported in the exit's rflags of a stepping run (the step's TF
+ * is not the guest's), and TF passed in is cleared as without the flag.
+ * This is nothing the guest could not do itself: any user process may set
+ * TF with popf. Without the flag the guest always starts with TF clear.
+ */
+#define VMEXEC_RUN_SINGLE_STEP	(1U << 0)
+#define VMEXEC_RUN_FLAGS	VMEXEC_RUN_SINGLE_STEP
+
 /* VMEXEC_IOC_RUN: run guest code in the bound address space until an exit. */
 struct vmexec_run {
 	__u32 size;		/* sizeof(struct vmexec_run) */
-	__u32 flags;		/* none yet: must be 0 */
+	__u32 flags;		/* VMEXEC_RUN_* */
 	__u64 sigmask;		/* bit n-1: signal n ends the run and is reported */
 	struct vmexec_regs regs;	/* in: state to run; out: state at the exit */
 	__u64 xstate;		/* optional XSAVE image of the guest, or 0 */
@@ -237,7 +263,8 @@ struct vmexec_stats {
  * without effective capabilities (vmexec(4), SECURITY).
  */
 #define VMEXEC_FEATURE_CALLER_CHECKS	10
+#define VMEXEC_FEATURE_RUN_SINGLE_STEP	11	/* VMEXEC_RUN_SINGLE_STEP */
 /* One past the highest number this header defines. */
-#define VMEXEC_FEATURE_COUNT		11
+#define VMEXEC_FEATURE_COUNT		12
 
 #endif /* _UAPI_LINUX_VMEXEC_H */
