@@ -257,6 +257,14 @@ long vmexec_enter_guest(struct vmexec_guest *g, const struct vmexec_run *run)
 	vmexec_mm_enter(g->mm, &g->mm_save);
 	vmexec_guest_mark(g);
 	vmexec_regs_to_pt(regs, &run->regs);
+	/*
+	 * A single step: the frame's TF makes the syscall exit return with
+	 * IRET, and the CPU raises #DB after the guest's first instruction
+	 * (exc_debug_user(): SIGTRAP, TRAP_TRACE), as after a popf that sets
+	 * TF. Instructions that enter the kernel clear TF on the way in.
+	 */
+	if (g->single_step)
+		regs->flags |= X86_EFLAGS_TF;
 
 	/* What sys_ioctl() would not return intact is restored on the way out. */
 	g->guest_ax = run->regs.rax;
@@ -312,6 +320,9 @@ static u32 vmexec_guest_restart(struct vmexec_regs *r, const struct pt_regs *reg
 void vmexec_guest_leave(struct vmexec_guest *g, struct pt_regs *regs)
 {
 	vmexec_regs_from_pt(&g->regs, regs);
+	/* The step's TF is not the guest's: the caller never sees it. */
+	if (g->single_step)
+		g->regs.rflags &= ~X86_EFLAGS_TF;
 	g->restart = vmexec_guest_restart(&g->regs, regs);
 	if (g->ax_fixup) {
 		/* The task_work will find the thread out of guest mode. */

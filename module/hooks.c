@@ -82,8 +82,9 @@ static bool vmexec_guest_passthrough(struct vmexec_guest *g, struct pt_regs *reg
 	const struct cred *cred, *old;
 	bool audited;
 
-	if (nr >= VMEXEC_PASSTHROUGH_BITS || !test_bit(nr, g->vf->passthrough) ||
-	    in_ia32_syscall())
+	/* A stepping run ends at its one instruction, a system call included. */
+	if (g->single_step || nr >= VMEXEC_PASSTHROUGH_BITS ||
+	    !test_bit(nr, g->vf->passthrough) || in_ia32_syscall())
 		return false;
 	if (vmexec_seccomp_check(nr, regs, regs->ip))
 		return false;

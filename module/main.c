@@ -92,7 +92,7 @@ static int vmexec_release(struct inode *inode, struct file *file)
  */
 static long vmexec_check_feature(unsigned long feature)
 {
-	return feature <= VMEXEC_FEATURE_CALLER_CHECKS;
+	return feature <= VMEXEC_FEATURE_RUN_SINGLE_STEP;
 }
 
 /* The size bits of the number are ignored: each struct carries its size. */

@@ -155,7 +155,10 @@ static int vmexec_check_run(const struct vmexec_run *run)
 
 	BUILD_BUG_ON(VMEXEC_GUEST_FLAGS != VMEXEC_RFLAGS_GUEST);
 	BUILD_BUG_ON(VMEXEC_CLEARED_FLAGS != VMEXEC_RFLAGS_CLEARED);
-	if (run->flags)
+	if (run->flags & ~VMEXEC_RUN_FLAGS)
+		return -EINVAL;
+	/* The step's SIGTRAP must end the run, not reach the caller's handlers. */
+	if ((run->flags & VMEXEC_RUN_SINGLE_STEP) && !(run->sigmask & VMEXEC_SIGBIT(SIGTRAP)))
 		return -EINVAL;
 	if (run->sigmask & (VMEXEC_SIGBIT(SIGKILL) | VMEXEC_SIGBIT(SIGSTOP)))
 		return -EINVAL;
@@ -241,6 +244,7 @@ long vmexec_ioctl_run(struct vmexec_file *vf, struct file *file, void __user *ua
 	g->urun = uarg;
 	g->uxstate = u64_to_user_ptr(run.xstate);
 	g->sigmask = run.sigmask;
+	g->single_step = run.flags & VMEXEC_RUN_SINGLE_STEP;
 	g->ax_fixup = false;
 	return vmexec_enter_guest(g, &run);
 

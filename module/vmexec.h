@@ -67,6 +67,7 @@ struct vmexec_guest {
 	struct mm_struct *mm;		/* mm_users reference while running */
 	bool running;
 	bool ax_fixup;			/* rax still to be put back, see guest_switch.c */
+	bool single_step;		/* VMEXEC_RUN_SINGLE_STEP: the guest runs with TF */
 	u64 guest_ax;
 	u64 sigmask;
 	struct vmexec_run __user *urun;
