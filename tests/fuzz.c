@@ -17,7 +17,8 @@
  *    non-canonical, on a read-only page (results cannot be written back),
  *    straddling into an unmapped page, or on a page a second thread
  *    munmap()s and mmap()s again all the time;
- *  - RUN: random registers and rflags, rip in hand-written guest stubs
+ *  - RUN: random registers and rflags, single steps (VMEXEC_RUN_SINGLE_STEP),
+ *    rip in hand-written guest stubs
  *    (system calls of every ABI, faults of every kind, TF, far returns into
  *    32-bit mode, segment and base writes, wrpkru, rep movs, spins), at
  *    random byte offsets into them, in a page of random bytes, or anywhere;
@@ -40,7 +41,8 @@
  * processed entry's ret a real errno (never a kernel-internal -ERESTART* or
  * -ENOIOCTLCMD); RUN exits must be one of the three reasons, a reported
  * signal must be in the sigmask; invalid input that the ABI defines
- * (flags, reserved, SIGKILL in sigmask, kernel rip) must fail with EINVAL;
+ * (flags, reserved, SIGKILL in sigmask, a single step without SIGTRAP in
+ * sigmask, kernel rip) must fail with EINVAL;
  * the per-file exit counters may only grow. Prints "vmexec-fuzz: PASS: ..."
  * with the figures or "vmexec-fuzz: FAIL: ..."; exit status 0 only on PASS.
  */
@@ -1265,9 +1267,14 @@ static void op_run(void)
 	run.regs.rflags = chance(85) ? (0x202 | (rnd() & (chance(90) ? 0x240cd5 : 0x254dd5))) :
 		rnd();
 	run.sigmask = pick_sigmask();
-	if (chance(5))
-		run.flags = rnd() | 1;
-	if (run.flags || (run.sigmask & (SIGBIT(SIGKILL) | SIGBIT(SIGSTOP))) ||
+	/* Single steps now and then (SIGTRAP is in most sigmasks), or junk. */
+	if (chance(10))
+		run.flags = VMEXEC_RUN_SINGLE_STEP;
+	else if (chance(5))
+		run.flags = rnd() | 2;
+	if ((run.flags & ~VMEXEC_RUN_FLAGS) ||
+	    ((run.flags & VMEXEC_RUN_SINGLE_STEP) && !(run.sigmask & SIGBIT(SIGTRAP))) ||
+	    (run.sigmask & (SIGBIT(SIGKILL) | SIGBIT(SIGSTOP))) ||
 	    run.regs.rip >= 0x8000000000000000ULL || !canonical57(run.regs.fs_base) ||
 	    !canonical57(run.regs.gs_base) ||
 	    (run.regs.rflags & ~(uint64_t)0x254fd7))
