@@ -50,4 +50,13 @@ echo "== files"
 echo hello >/tmp/f
 cat /tmp/f /tmp/f | sort -u
 ls /bin/busybox /bin/workload
+echo "== guest ptrace"
+$W ptrace-step
+echo "workload ptrace-step: status $?"
+$W ptrace-fpregs
+echo "workload ptrace-fpregs: status $?"
+
+echo "== core dump"
+(ulimit -c unlimited && $W core)
+echo "workload core: status $?"
 echo "== done"
