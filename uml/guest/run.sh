@@ -122,6 +122,28 @@ timing() {
 	done
 }
 
+# fpregs NAME: guest PTRACE_GETFPREGS/SETFPREGS (smoke.sh's fpregs.out).
+# Stock UML 6.12 reads and writes the FP registers of the host stub of the
+# current address space (the tracer's), not the child's: shown, not judged.
+# The patched binary must pass in each of its modes, with the same output.
+fpregs() {
+	f=/tmp/uml-$1/fpregs.out
+	sed "s/^/uml-$1-fpregs: /" "$f" 2>/dev/null
+	[ "$1" != stock ] || return 0
+	if ! grep -qx 'workload ptrace-fpregs: status 0' "$f" 2>/dev/null; then
+		say "FAIL: $1: guest PTRACE_GETFPREGS/SETFPREGS"
+		fail=1
+	elif [ -z "$fpref" ]; then
+		fpref=$1
+	elif cmp -s "/tmp/uml-$fpref/fpregs.out" "$f"; then
+		say "$1: fpregs.out identical to $fpref ($(wc -c <"$f") bytes)"
+	else
+		say "FAIL: $1: fpregs.out differs from $fpref:"
+		diff "/tmp/uml-$fpref/fpregs.out" "$f"
+		fail=1
+	fi
+}
+
 # same NAME: its smoke.out is byte-identical to the reference run's.
 same() {
 	if cmp -s "/tmp/uml-$ref/smoke.out" "/tmp/uml-$1/smoke.out"; then
@@ -136,6 +158,7 @@ same() {
 # /uml/modes (uml/check.sh, UML_MODES): which runs, in order.
 modes=$(cat /uml/modes 2>/dev/null || echo stock ptrace vmexec)
 ref=
+fpref=
 for m in $modes; do
 	case "$m" in
 	stock) boot stock /uml/linux-stock ;;
@@ -151,6 +174,7 @@ for m in $modes; do
 		;;
 	*) say "FAIL: unknown mode $m"; fail=1; continue ;;
 	esac
+	fpregs "$m"
 	if [ -z "$ref" ]; then
 		ref=$m
 	else
