@@ -1651,6 +1651,29 @@ START_TEST(test_run_step_fault_reported_not_trap)
 }
 END_TEST
 
+/* int3 enters the kernel through its gate, which clears TF: no step trap. */
+START_TEST(test_run_step_onto_int3_reports_breakpoint)
+{
+	struct vmexec_run run;
+	struct stub s;
+
+	stub_start(&s);
+	stub_poke(&s, CODE_ADDR, "\xcc\x90", 2);
+	step_init(&run, CODE_ADDR);
+	ck_assert_int_eq(run_guest(&s, &run), 0);
+	ck_assert_uint_eq(run.exit_reason, VMEXEC_EXIT_SIGNAL);
+	ck_assert_int_eq(run.exit.signal.signo, SIGTRAP);
+	ck_assert_int_eq(run.exit.signal.code, SI_KERNEL);
+	ck_assert_uint_eq(run.exit.signal.trap_nr, 3);
+	ck_assert_uint_eq(run.regs.rip, CODE_ADDR + 1);
+	ck_assert_uint_eq(run.regs.rflags & 0x100, 0);
+	/* The next step runs the nop after it. */
+	ck_assert_int_eq(run_guest(&s, &run), 0);
+	assert_step_exit(&run, CODE_ADDR + 2);
+	stub_stop(&s);
+}
+END_TEST
+
 START_TEST(test_run_without_step_tf_never_traps)
 {
 	struct vmexec_run run;
@@ -1747,6 +1770,7 @@ Suite *suite_run(void)
 	tcase_add_test(tc, test_run_step_onto_sysenter_exits_as_unstepped);
 	tcase_add_test(tc, test_run_step_onto_passthrough_call_exits);
 	tcase_add_test(tc, test_run_step_fault_reported_not_trap);
+	tcase_add_test(tc, test_run_step_onto_int3_reports_breakpoint);
 	tcase_add_test(tc, test_run_without_step_tf_never_traps);
 	suite_add_tcase(s, tc);
 	return s;
