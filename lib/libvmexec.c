@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -121,6 +122,48 @@ VMEXEC_EXPORT int vmexec_syscall(int fd, long *result, long nr,
 VMEXEC_EXPORT int vmexec_run(int fd, struct vmexec_run *run)
 {
 	return vmexec_ioctl(fd, VMEXEC_IOC_RUN, run);
+}
+
+VMEXEC_EXPORT int vmexec_context(int fd)
+{
+	return vmexec_ioctl(fd, VMEXEC_IOC_CONTEXT, NULL);
+}
+
+VMEXEC_EXPORT int vmexec_context_map(int ctxfd, struct vmexec_run **area)
+{
+	void *p;
+
+	p = mmap(NULL, VMEXEC_CONTEXT_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, ctxfd, 0);
+	if (p == MAP_FAILED)
+		return -errno;
+	*area = p;
+	return 0;
+}
+
+VMEXEC_EXPORT int vmexec_context_run(int ctxfd)
+{
+	return vmexec_ioctl(ctxfd, VMEXEC_IOC_CONTEXT_RUN, NULL);
+}
+
+static int do_context_xstate(int ctxfd, unsigned long cmd, const void *buf, unsigned int len)
+{
+	struct vmexec_xstate args;
+
+	memset(&args, 0, sizeof(args));
+	args.size = sizeof(args);
+	args.len = len;
+	args.addr = (__u64)(uintptr_t)buf;
+	return vmexec_ioctl(ctxfd, cmd, &args);
+}
+
+VMEXEC_EXPORT int vmexec_context_get_xstate(int ctxfd, void *buf, unsigned int len)
+{
+	return do_context_xstate(ctxfd, VMEXEC_IOC_CONTEXT_GET_XSTATE, buf, len);
+}
+
+VMEXEC_EXPORT int vmexec_context_set_xstate(int ctxfd, const void *buf, unsigned int len)
+{
+	return do_context_xstate(ctxfd, VMEXEC_IOC_CONTEXT_SET_XSTATE, buf, len);
 }
 
 VMEXEC_EXPORT int vmexec_xstate_size(void)

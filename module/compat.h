@@ -50,6 +50,15 @@
 #define VMEXEC_LRU_GEN		0
 #endif
 
+/* vma->vm_flags became read-only behind vm_flags_set() in 6.3. */
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 3, 0)
+#define vmexec_vm_flags_set(vma, flags)		((vma)->vm_flags |= (flags))
+#define vmexec_vm_flags_clear(vma, flags)	((vma)->vm_flags &= ~(flags))
+#else
+#define vmexec_vm_flags_set(vma, flags)		vm_flags_set(vma, flags)
+#define vmexec_vm_flags_clear(vma, flags)	vm_flags_clear(vma, flags)
+#endif
+
 /* Per-syscall audit records. */
 #ifdef CONFIG_AUDITSYSCALL
 #define VMEXEC_AUDIT		1

@@ -348,6 +348,12 @@ void vmexec_guest_report(struct vmexec_guest *g, struct pt_regs *regs)
 	struct vmexec_run __user *urun = g->urun;
 	int err = 0;
 
+	if (g->area) {
+		vmexec_context_report(g);
+		regs->ax = 0;
+		vmexec_guest_put(g);
+		return;
+	}
 	if (copy_to_user(&urun->regs, &g->regs, sizeof(g->regs)) ||
 	    put_user(g->exit_reason, &urun->exit_reason) ||
 	    copy_to_user(&urun->exit, &g->exit, sizeof(g->exit)))

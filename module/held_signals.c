@@ -214,6 +214,21 @@ int vmexec_report_held_signal(struct vmexec_file *vf, u64 sigmask,
 	return 1;
 }
 
+/* The same for a context's run area, which cannot fault: true if one was. */
+bool vmexec_report_held_signal_area(struct vmexec_file *vf, u64 sigmask,
+				    struct vmexec_run *area)
+{
+	struct vmexec_held_sig *h = vmexec_held_pop(vf, sigmask);
+
+	if (!h)
+		return false;
+	vmexec_held_fill(h, &area->exit);
+	WRITE_ONCE(area->exit_reason, VMEXEC_EXIT_SIGNAL);
+	vmexec_held_free_one(h);
+	atomic64_inc(&vf->stat_exits[VMEXEC_EXIT_SIGNAL]);
+	return true;
+}
+
 /*
  * A signal exit that could not be written to the caller: the signal it
  * reported is held again, first in line for the thread's next RUN. If even

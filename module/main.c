@@ -92,11 +92,8 @@ static int vmexec_release(struct inode *inode, struct file *file)
  */
 static long vmexec_check_feature(unsigned long feature)
 {
-	return feature <= VMEXEC_FEATURE_RUN_SINGLE_STEP;
+	return feature < VMEXEC_FEATURE_COUNT;
 }
-
-/* The size bits of the number are ignored: each struct carries its size. */
-#define VMEXEC_IOC_NOSIZE(cmd)	((cmd) & ~(_IOC_SIZEMASK << _IOC_SIZESHIFT))
 
 static long vmexec_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
@@ -119,6 +116,8 @@ static long vmexec_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		return vmexec_ioctl_set_passthrough(vf, uarg);
 	case VMEXEC_IOC_NOSIZE(VMEXEC_IOC_GET_STATS):
 		return vmexec_ioctl_get_stats(vf, uarg);
+	case VMEXEC_IOC_NOSIZE(VMEXEC_IOC_CONTEXT):
+		return vmexec_ioctl_context(vf, file, arg);
 	}
 	return -ENOTTY;
 }

@@ -44,9 +44,6 @@
  */
 #define VMEXEC_CLEARED_FLAGS (X86_EFLAGS_RF | X86_EFLAGS_TF | X86_EFLAGS_NT)
 
-/* The kernel's PKRU for new processes: access to key 0 only. */
-#define VMEXEC_INIT_PKRU	0x55555554U
-
 #define VMEXEC_SIGBIT(sig)	(1ULL << ((sig) - 1))
 
 static u32 vmexec_xsize;	/* CPUID(0xd, 0).EBX: XSAVE size for XCR0 */
@@ -57,7 +54,7 @@ u32 vmexec_xstate_size(void)
 	return vmexec_xsize;
 }
 
-static struct vmexec_guest *vmexec_guest_alloc(struct vmexec_file *vf)
+struct vmexec_guest *vmexec_guest_alloc(struct vmexec_file *vf)
 {
 	struct vmexec_guest *g;
 
@@ -88,7 +85,7 @@ void vmexec_guest_put_creds(struct vmexec_guest *g)
 	}
 }
 
-static void vmexec_guest_free(struct vmexec_guest *g)
+void vmexec_guest_free(struct vmexec_guest *g)
 {
 	vmexec_guest_put_creds(g);
 	fpu_free_guest_fpstate(&g->fpu);
@@ -112,7 +109,10 @@ static struct vmexec_guest *vmexec_guest_get(struct vmexec_file *vf)
 	return g;
 }
 
-/* The last reference returns the context to its file's pool. */
+/*
+ * The last reference returns the guest to its file's pool, or a context's
+ * guest to its context, which may then run again.
+ */
 void vmexec_guest_put(struct vmexec_guest *g)
 {
 	struct vmexec_file *vf = g->vf;
@@ -121,9 +121,13 @@ void vmexec_guest_put(struct vmexec_guest *g)
 	if (!refcount_dec_and_test(&g->ref))
 		return;
 	g->file = NULL;
-	spin_lock(&vf->pool_lock);
-	list_add(&g->pool_node, &vf->pool);
-	spin_unlock(&vf->pool_lock);
+	if (g->area) {
+		atomic_set_release(&g->busy, 0);
+	} else {
+		spin_lock(&vf->pool_lock);
+		list_add(&g->pool_node, &vf->pool);
+		spin_unlock(&vf->pool_lock);
+	}
 	/* Last: this may be what lets the module go. */
 	if (file)
 		fput(file);
@@ -149,7 +153,7 @@ static bool vmexec_base_ok(u64 base)
 	return __is_canonical_address(base, __VIRTUAL_MASK_SHIFT + 1);
 }
 
-static int vmexec_check_run(const struct vmexec_run *run)
+int vmexec_check_run(const struct vmexec_run *run)
 {
 	const struct vmexec_regs *r = &run->regs;
 
@@ -173,7 +177,7 @@ static int vmexec_check_run(const struct vmexec_run *run)
 }
 
 /* Thread states a guest cannot be run from. */
-static int vmexec_check_caller(void)
+int vmexec_check_caller(void)
 {
 	struct task_struct *tsk = current;
 

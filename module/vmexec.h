@@ -21,6 +21,9 @@ struct btf;
 
 #define VMEXEC_PASSTHROUGH_BITS	(VMEXEC_PASSTHROUGH_WORDS * 64)
 
+/* The kernel's PKRU for new processes: access to key 0 only. */
+#define VMEXEC_INIT_PKRU	0x55555554U
+
 /* State of one open /dev/vmexec. */
 struct vmexec_file {
 	/* The bound address space: an mm_count reference, set once by BIND. */
@@ -83,6 +86,11 @@ struct vmexec_guest {
 	const struct cred *pt_cred_of;
 	void *xbuf;			/* kernel copy of the guest's XSAVE image */
 	u32 xsize;
+	/* A context's guest (context.c); NULL area for RUN's pooled ones. */
+	struct vmexec_run *area;	/* kernel mapping of the run area */
+	struct page *area_page;
+	struct file *vfile;		/* the vmexec file the context holds */
+	atomic_t busy;			/* a run or xstate call is in progress */
 	/* Results, copied out at the exit. */
 	u32 exit_reason;
 	u32 restart;			/* VMEXEC_RESTART_* */
@@ -90,6 +98,9 @@ struct vmexec_guest {
 
 	union vmexec_exit exit;
 };
+
+/* The size bits of an ioctl number are ignored: each struct carries its size. */
+#define VMEXEC_IOC_NOSIZE(cmd)	((cmd) & ~(_IOC_SIZEMASK << _IOC_SIZESHIFT))
 
 /* main.c */
 int vmexec_copy_args(void *dst, size_t ksize, const void __user *uarg);
@@ -106,8 +117,16 @@ void vmexec_guest_put(struct vmexec_guest *g);
 void vmexec_guest_put_creds(struct vmexec_guest *g);
 void vmexec_pool_free(struct vmexec_file *vf);
 u32 vmexec_xstate_size(void);
+struct vmexec_guest *vmexec_guest_alloc(struct vmexec_file *vf);
+void vmexec_guest_free(struct vmexec_guest *g);
+int vmexec_check_run(const struct vmexec_run *run);
+int vmexec_check_caller(void);
 int vmexec_run_init(void);
 void vmexec_run_exit(void);
+
+/* context.c */
+long vmexec_ioctl_context(struct vmexec_file *vf, struct file *file, unsigned long arg);
+void vmexec_context_report(struct vmexec_guest *g);
 
 /* guest_switch.c */
 extern const char vmexec_sud_tag;
@@ -133,6 +152,8 @@ void vmexec_hold_pending_signals(struct vmexec_file *vf, u64 sigmask);
 bool vmexec_take_held_signal(struct vmexec_file *vf, u64 sigmask, union vmexec_exit *exit);
 int vmexec_report_held_signal(struct vmexec_file *vf, u64 sigmask,
 			      struct vmexec_run __user *urun);
+bool vmexec_report_held_signal_area(struct vmexec_file *vf, u64 sigmask,
+				    struct vmexec_run *area);
 void vmexec_rehold_signal(struct vmexec_file *vf, const union vmexec_exit *exit);
 void vmexec_held_free(struct vmexec_file *vf);
 

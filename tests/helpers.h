@@ -36,6 +36,7 @@ Suite *suite_target(void);
 Suite *suite_run(void);
 Suite *suite_perm(void);
 Suite *suite_security(void);
+Suite *suite_context(void);
 
 /*
  * Skip the rest of the current test: prints "SKIP: name: why" and records

@@ -13,6 +13,13 @@
 #include "helpers.h"
 #include "stub.h"
 
+int stub_use_context;
+
+void stub_context_mode(void)
+{
+	stub_use_context = 1;
+}
+
 static void stub_exec_busybox(int sig)
 {
 	(void)sig;
@@ -51,10 +58,21 @@ void stub_start(struct stub *s)
 					MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE,
 					-1, 0), 0);
 	ck_assert_int_eq(ret, (long)DATA_ADDR);
+	s->ctx = -1;
+	s->area = NULL;
+	if (stub_use_context) {
+		s->ctx = vmexec_context(s->fd);
+		ck_assert_int_ge(s->ctx, 0);
+		ck_assert_int_eq(vmexec_context_map(s->ctx, &s->area), 0);
+	}
 }
 
 void stub_stop(struct stub *s)
 {
+	if (s->area)
+		munmap(s->area, VMEXEC_CONTEXT_SIZE);
+	if (s->ctx >= 0)
+		close(s->ctx);
 	close(s->fd);
 	kill(s->pid, SIGKILL);
 	waitpid(s->pid, NULL, 0);
@@ -99,7 +117,23 @@ void run_init(struct vmexec_run *run, unsigned long rip)
 
 int run_guest(struct stub *s, struct vmexec_run *run)
 {
-	return vmexec_run(s->fd, run);
+	struct vmexec_run *a = s->area;
+	int ret;
+
+	if (!a)
+		return vmexec_run(s->fd, run);
+	a->flags = run->flags;
+	a->sigmask = run->sigmask;
+	a->regs = run->regs;
+	a->xstate = run->xstate;
+	a->xstate_size = run->xstate_size;
+	ret = vmexec_context_run(s->ctx);
+	if (ret)
+		return ret;
+	run->exit_reason = a->exit_reason;
+	run->regs = a->regs;
+	run->exit = a->exit;
+	return 0;
 }
 
 /* movabs $DATA_ADDR,%rax; movl $1,(%rax); 1: jmp 1b */

@@ -18,7 +18,19 @@
 struct stub {
 	pid_t pid;
 	int fd;
+	/* With stub_use_context: a context of fd and its run area, else -1/NULL. */
+	int ctx;
+	struct vmexec_run *area;
 };
+
+/*
+ * Set (by a test case's fixture) before stub_start(): every stub gets a
+ * context, and run_guest() goes through VMEXEC_IOC_CONTEXT_RUN instead of
+ * VMEXEC_IOC_RUN, so the same test checks the same rule for both.
+ */
+extern int stub_use_context;
+/* A checked fixture that sets it, for the "via_context" test cases. */
+void stub_context_mode(void);
 
 /*
  * Fork the stub (it stops itself for ever; SIGUSR2 makes it exec busybox
@@ -48,6 +60,10 @@ void stub_clear_mark(struct stub *s);
 
 /* A run at rip with the stack 64 bytes below STACK_TOP. */
 void run_init(struct vmexec_run *run, unsigned long rip);
+/*
+ * One RUN of *run. In context mode: its input fields into the run area,
+ * CONTEXT_RUN, and exit_reason, regs and exit back into *run.
+ */
 int run_guest(struct stub *s, struct vmexec_run *run);
 
 #endif /* VMEXEC_TESTS_STUB_H */

@@ -1773,5 +1773,36 @@ Suite *suite_run(void)
 	tcase_add_test(tc, test_run_step_onto_int3_reports_breakpoint);
 	tcase_add_test(tc, test_run_without_step_tf_never_traps);
 	suite_add_tcase(s, tc);
+
+	/*
+	 * The same rules for VMEXEC_IOC_CONTEXT_RUN: every test here runs its
+	 * guests through a context of the stub (one thread per context).
+	 */
+	tc = run_tcase("run_via_context");
+	tcase_add_checked_fixture(tc, stub_context_mode, NULL);
+	tcase_add_test(tc, test_run_selftest_loop);
+	tcase_add_test(tc, test_run_fs_gs_base);
+	tcase_add_test(tc, test_run_fault_reported);
+	tcase_add_test(tc, test_run_int80_trapped);
+	tcase_add_test(tc, test_run_sysenter_trapped);
+	tcase_add_test(tc, test_run_syscall_not_executed);
+	tcase_add_test(tc, test_run_signal_interrupts);
+	tcase_add_test(tc, test_run_fault_not_in_mask_kills_caller);
+	tcase_add_test(tc, test_run_privileged_and_wild_jumps);
+	tcase_add_test(tc, test_run_fault_with_other_signals_pending);
+	tcase_add_test(tc, test_run_rseq_never_written_into_target);
+	tcase_add_test(tc, test_run_traced_caller_sees_no_guest);
+	tcase_add_test(tc, test_run_segments_restored);
+	tcase_add_test(tc, test_run_two_bindings);
+	tcase_add_test(tc, test_run_sigkill_caller);
+	tcase_add_test(tc, test_run_target_exits);
+	tcase_add_test(tc, test_run_sibling_exit_group);
+	tcase_add_test(tc, test_run_sibling_exec);
+	tcase_add_test(tc, test_run_target_exits_while_running);
+	tcase_add_test(tc, test_run_bad_stack);
+	tcase_add_test(tc, test_passthrough_runs_in_place);
+	tcase_add_test(tc, test_passthrough_not_in_set_exits);
+	tcase_add_test(tc, test_passthrough_blocking_read_restarts);
+	suite_add_tcase(s, tc);
 	return s;
 }

@@ -931,5 +931,16 @@ Suite *suite_security(void)
 	tcase_add_test(tc, test_bind_by_thread_pidfd_outlives_thread);
 	tcase_add_test(tc, test_uffd_stall_ends_with_sigkill);
 	suite_add_tcase(s, tc);
+
+	/* The same rules for VMEXEC_IOC_CONTEXT_RUN (stub.h, stub_use_context). */
+	tc = tcase_new("security_via_context");
+	tcase_add_checked_fixture(tc, stub_context_mode, NULL);
+	tcase_add_test(tc, test_passthrough_runs_without_capabilities);
+	tcase_add_test(tc, test_run_refuses_caller_with_ioperm);
+	tcase_add_test(tc, test_run_accepts_and_clears_exit_flags);
+	tcase_add_test(tc, test_run_accepts_canonical_kernel_half_bases);
+	tcase_add_test(tc, test_uprobe_step_finishes_before_exit);
+	tcase_add_test(tc, test_vsyscall_faults_in_guest);
+	suite_add_tcase(s, tc);
 	return s;
 }

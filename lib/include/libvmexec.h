@@ -84,6 +84,37 @@ static inline void vmexec_prep_syscall(struct vmexec_syscall *sc, long nr,
 VMEXEC_MUST_CHECK int vmexec_run(int fd, struct vmexec_run *run);
 
 /*
+ * VMEXEC_IOC_CONTEXT: a new guest context of the bound fd, with its own
+ * FPU/xstate (clean at first) and run area. Returns its descriptor (close on
+ * exec) or -errno.
+ */
+VMEXEC_MUST_CHECK int vmexec_context(int fd);
+
+/*
+ * Map the context's run area (VMEXEC_CONTEXT_SIZE bytes, shared): a struct
+ * vmexec_run that vmexec_context_run() reads and writes in place. Stores
+ * the address in *area; returns 0 or -errno. Undo with munmap(*area,
+ * VMEXEC_CONTEXT_SIZE).
+ */
+VMEXEC_MUST_CHECK int vmexec_context_map(int ctxfd, struct vmexec_run **area);
+
+/*
+ * VMEXEC_IOC_CONTEXT_RUN: run the guest described by the run area (its
+ * flags, sigmask and regs; xstate and xstate_size must be 0) with the
+ * context's FPU state, until its next system call or signal. Returns 0 with
+ * the exit in the area, or -errno.
+ */
+VMEXEC_MUST_CHECK int vmexec_context_run(int ctxfd);
+
+/*
+ * Read or replace the context's FPU/xstate: an XSAVE image of len bytes (at
+ * least vmexec_xstate_size()) at buf. 0 or -errno.
+ */
+VMEXEC_MUST_CHECK int vmexec_context_get_xstate(int ctxfd, void *buf, unsigned int len);
+VMEXEC_MUST_CHECK int vmexec_context_set_xstate(int ctxfd, const void *buf,
+						unsigned int len);
+
+/*
  * Bytes a vmexec_run.xstate buffer needs on this CPU (CPUID leaf 0xd), or
  * -EOPNOTSUPP. A zero-filled buffer holds the clean FPU state.
  */

@@ -241,6 +241,43 @@ struct vmexec_stats {
 #define VMEXEC_IOC_SET_PASSTHROUGH _IOW(VMEXEC_IOC_MAGIC, 0x04, struct vmexec_passthrough)
 #define VMEXEC_IOC_GET_STATS	_IOWR(VMEXEC_IOC_MAGIC, 0x05, struct vmexec_stats)
 /*
+ * ioctl(fd, VMEXEC_IOC_CONTEXT, 0) on a bound file: a new descriptor (close
+ * on exec) for one guest context, as KVM_CREATE_VCPU gives a vCPU. The
+ * context keeps the file's binding, pass-through set, statistics and held
+ * signals (it holds a reference on the file), and has its own guest FPU and
+ * xstate, in the clean state at creation and kept across runs. The argument
+ * is reserved: must be 0.
+ */
+#define VMEXEC_IOC_CONTEXT	_IO(VMEXEC_IOC_MAGIC, 0x07)
+/*
+ * The run area of a context: mmap(NULL, VMEXEC_CONTEXT_SIZE, PROT_READ |
+ * PROT_WRITE, MAP_SHARED, ctxfd, 0). A struct vmexec_run at offset 0, the
+ * rest zero. VMEXEC_IOC_CONTEXT_RUN reads its flags, sigmask and regs once
+ * (xstate and xstate_size must be 0: the context has its own) and writes
+ * exit_reason, regs and the part of exit the exit fills: exit.syscall for
+ * VMEXEC_EXIT_SYSCALL, exit.signal for VMEXEC_EXIT_SIGNAL, and only
+ * exit.signal.restart for VMEXEC_EXIT_INTERRUPTED. size is not read.
+ */
+#define VMEXEC_CONTEXT_SIZE	4096
+/*
+ * ioctl(ctxfd, VMEXEC_IOC_CONTEXT_RUN, 0): VMEXEC_IOC_RUN from the run area,
+ * with the context's xstate. One thread at a time runs a context: EBUSY
+ * while another runs it or reads or writes its xstate.
+ */
+#define VMEXEC_IOC_CONTEXT_RUN	_IO(VMEXEC_IOC_MAGIC, 0x08)
+
+/* VMEXEC_IOC_CONTEXT_GET_XSTATE, _SET_XSTATE: a context's FPU/xstate. */
+struct vmexec_xstate {
+	__u32 size;		/* sizeof(struct vmexec_xstate) */
+	__u32 flags;		/* none yet: must be 0 */
+	__u32 len;		/* bytes at addr: at least vmexec_xstate_size() */
+	__u32 reserved;		/* must be 0 */
+	__u64 addr;		/* an XSAVE image, as vmexec_run.xstate */
+};
+
+#define VMEXEC_IOC_CONTEXT_GET_XSTATE _IOW(VMEXEC_IOC_MAGIC, 0x09, struct vmexec_xstate)
+#define VMEXEC_IOC_CONTEXT_SET_XSTATE _IOW(VMEXEC_IOC_MAGIC, 0x0a, struct vmexec_xstate)
+/*
  * ioctl(fd, VMEXEC_IOC_CHECK_FEATURE, VMEXEC_FEATURE_x): 1 if this module has
  * the feature, 0 if not, also for numbers it does not know. Numbers are
  * never reused; new ioctls, flags and behaviours only add numbers.
@@ -264,7 +301,11 @@ struct vmexec_stats {
  */
 #define VMEXEC_FEATURE_CALLER_CHECKS	10
 #define VMEXEC_FEATURE_RUN_SINGLE_STEP	11	/* VMEXEC_RUN_SINGLE_STEP */
+/* VMEXEC_IOC_CONTEXT, VMEXEC_IOC_CONTEXT_RUN and the run area's mmap */
+#define VMEXEC_FEATURE_CONTEXT		12
+/* VMEXEC_IOC_CONTEXT_GET_XSTATE and VMEXEC_IOC_CONTEXT_SET_XSTATE */
+#define VMEXEC_FEATURE_CONTEXT_XSTATE	13
 /* One past the highest number this header defines. */
-#define VMEXEC_FEATURE_COUNT		12
+#define VMEXEC_FEATURE_COUNT		14
 
 #endif /* _UAPI_LINUX_VMEXEC_H */
