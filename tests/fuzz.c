@@ -9,8 +9,10 @@
  *   VMEXEC_FUZZ_SEED (default 0x5eed; printed either way).
  *
  * Every iteration issues one ioctl: API_VERSION, BIND, SYSCALLS, RUN,
- * SET_PASSTHROUGH, GET_STATS or an unknown number (with random size and
- * direction bits too), with
+ * SET_PASSTHROUGH, GET_STATS, CONTEXT (a new context, its run area mapped),
+ * on the context CONTEXT_RUN (RUN's random input written into the run
+ * area), GET_XSTATE or SET_XSTATE, or an unknown number (with random size
+ * and direction bits too), with
  *  - random and boundary sizes (0, 1, the struct size -1/+0/+1, with zero and
  *    non-zero tails, 4096, 4097, huge), random flags and reserved fields;
  *  - argument pointers that are valid, NULL, unmapped, kernel addresses,
@@ -88,6 +90,7 @@
 #define FD_VMEXEC	904	/* bound to the stub target */
 #define FD_PIDFD	905	/* of the stub target */
 #define FD_OTHER_VM	906	/* another vmexec file, unbound */
+#define FD_CTX		907	/* the latest context of FD_VMEXEC, if any */
 #define FD_FIRST_JUNK	3
 #define FD_LAST_JUNK	899
 
@@ -829,10 +832,12 @@ static void fuzz_entry(struct vmexec_syscall *sc)
 /* ---- the ioctls ---------------------------------------------------------- */
 
 static unsigned char *good_buf;	/* BUFSZ bytes, good for any struct */
-static unsigned long op_counts[8];
-enum { OP_VERSION, OP_BIND, OP_SYSCALLS, OP_RUN, OP_PASSTHROUGH, OP_STATS, OP_UNKNOWN };
+static unsigned long op_counts[12];
+enum { OP_VERSION, OP_BIND, OP_SYSCALLS, OP_RUN, OP_PASSTHROUGH, OP_STATS, OP_CONTEXT,
+	OP_CONTEXT_RUN, OP_CONTEXT_XSTATE, OP_UNKNOWN };
 static const char *const op_names[] = {
-	"API_VERSION", "BIND", "SYSCALLS", "RUN", "SET_PASSTHROUGH", "GET_STATS", "unknown",
+	"API_VERSION", "BIND", "SYSCALLS", "RUN", "SET_PASSTHROUGH", "GET_STATS", "CONTEXT",
+	"CONTEXT_RUN", "CONTEXT_XSTATE", "unknown",
 };
 
 /* The number with random size bits: the module ignores them. */
@@ -872,14 +877,15 @@ static void op_unknown(void)
 {
 	/*
 	 * Directions of API_VERSION, BIND, SYSCALLS, RUN, SET_PASSTHROUGH,
-	 * GET_STATS, CHECK_FEATURE.
+	 * GET_STATS, CHECK_FEATURE, CONTEXT. (The numbers after CONTEXT are
+	 * the context's own: unknown on a vmexec file.)
 	 */
 	static const unsigned int dirs[] = {
 		_IOC_NONE, _IOC_WRITE, _IOC_WRITE, _IOC_READ | _IOC_WRITE, _IOC_WRITE,
-		_IOC_READ | _IOC_WRITE, _IOC_NONE,
+		_IOC_READ | _IOC_WRITE, _IOC_NONE, _IOC_NONE,
 	};
 	unsigned int type = chance(60) ? VMEXEC_IOC_MAGIC : below(256);
-	unsigned int nr = type == VMEXEC_IOC_MAGIC ? 7 + below(249) : below(256);
+	unsigned int nr = type == VMEXEC_IOC_MAGIC ? 8 + below(248) : below(256);
 	unsigned int dir = below(4);
 	unsigned long cmd;
 	char detail[64];
@@ -889,11 +895,11 @@ static void op_unknown(void)
 	if (type == 'T' || type == 'f' || type == 'X' || type == 0x94 || type == 0x15 ||
 	    type == 0x12 || type == 0) {
 		type = VMEXEC_IOC_MAGIC;
-		nr = 7 + below(249);
+		nr = 8 + below(248);
 	}
 	if (chance(25)) {
 		type = VMEXEC_IOC_MAGIC;
-		nr = below(7);
+		nr = below(8);
 		while (dir == dirs[nr])
 			dir = below(4);
 	}
@@ -1233,6 +1239,104 @@ static void flip_bits(unsigned char *p, size_t len, unsigned int n)
 		p[below(len)] ^= 1u << below(8);
 }
 
+/* Random RUN input, the xstate fields included; 1 if the ABI says EINVAL. */
+static int random_run(struct vmexec_run *rp)
+{
+	int must_einval = 0;
+	unsigned int i, xk;
+	__u64 *r;
+
+	vmexec_run_prep(rp, pick_rip(), STACK_TOP - 8 * below(64));
+	r = (__u64 *)&rp->regs;
+	for (i = 0; i < sizeof(rp->regs) / 8; i++) {
+		if (&r[i] == &rp->regs.rip || &r[i] == &rp->regs.rsp ||
+		    &r[i] == &rp->regs.rflags)
+			continue;
+		if (chance(60))
+			r[i] = any_value();
+	}
+	if (chance(30))
+		rp->regs.rsp = any_value();
+	if (chance(70)) {
+		rp->regs.fs_base = chance(80) ? 0 : DATA_ADDR;
+		rp->regs.gs_base = chance(80) ? 0 : DATA_ADDR + PAGE;
+	}
+	/*
+	 * rflags: the allowed bits mostly (RF, TF and NT, which the module
+	 * accepts and clears, now and then), anything sometimes.
+	 */
+	rp->regs.rflags = chance(85) ? (0x202 | (rnd() & (chance(90) ? 0x240cd5 : 0x254dd5))) :
+		rnd();
+	rp->sigmask = pick_sigmask();
+	/* Single steps now and then (SIGTRAP is in most sigmasks), or junk. */
+	if (chance(10))
+		rp->flags = VMEXEC_RUN_SINGLE_STEP;
+	else if (chance(5))
+		rp->flags = rnd() | 2;
+	if ((rp->flags & ~VMEXEC_RUN_FLAGS) ||
+	    ((rp->flags & VMEXEC_RUN_SINGLE_STEP) && !(rp->sigmask & SIGBIT(SIGTRAP))) ||
+	    (rp->sigmask & (SIGBIT(SIGKILL) | SIGBIT(SIGSTOP))) ||
+	    rp->regs.rip >= 0x8000000000000000ULL || !canonical57(rp->regs.fs_base) ||
+	    !canonical57(rp->regs.gs_base) ||
+	    (rp->regs.rflags & ~(uint64_t)0x254fd7))
+		must_einval = 1;
+
+	xk = below(20);
+	if (xk < 10) {
+		rp->xstate = 0;
+	} else if (xk < 13) {
+		memset(xbuf_good, 0, xsize);
+		rp->xstate = (uintptr_t)xbuf_good;
+		rp->xstate_size = xsize;
+	} else if (xk < 16 && have_saved_xstate) {
+		memcpy(xbuf_good, xbuf_saved, xsize);
+		if (chance(50))
+			flip_bits(xbuf_good, chance(50) ? 576 + 64 : (size_t)xsize, 1 + below(4));
+		rp->xstate = (uintptr_t)xbuf_good;
+		rp->xstate_size = xsize;
+	} else if (xk < 17) {
+		rp->xstate = (uintptr_t)xbuf_good;
+		rp->xstate_size = chance(50) ? xsize - 1 - below(xsize) : rnd();
+		if (rp->xstate_size < (uint32_t)xsize)
+			must_einval = 1;
+	} else {
+		enum ptr_kind xp = (enum ptr_kind)(1 + below(P_END - 1));
+
+		memset(xbuf_good, 0, xsize);
+		rp->xstate = (uintptr_t)place(xp == P_STRADDLE ? P_UNMAPPED : xp, xbuf_good,
+					      xsize, xbuf_good);
+		rp->xstate_size = xsize;
+		if (!rp->xstate)
+			rp->xstate_size = chance(50) ? 0 : xsize;
+	}
+	return must_einval;
+}
+
+/* A RUN exit's fields: one of the three reasons, a signal of the sigmask. */
+static void check_exit(const char *what, const struct vmexec_run *o, __u64 sigmask,
+		       const char *detail)
+{
+	if (o->exit_reason < 1 || o->exit_reason > 3) {
+		fail("%s exit_reason %u [%s]", what, o->exit_reason, detail);
+		return;
+	}
+	run_exits[o->exit_reason]++;
+	if (o->exit_reason == VMEXEC_EXIT_SIGNAL) {
+		int s = o->exit.signal.signo;
+
+		if (s < 1 || s > 64 || !(sigmask & SIGBIT(s)))
+			fail("%s reported signal %d outside sigmask %#llx [%s]", what, s,
+			     (unsigned long long)sigmask, detail);
+		if (o->exit.signal.code > 0 && (FAULT_SIGS & SIGBIT(s)))
+			run_faults_reported++;
+	}
+	if (o->exit_reason == VMEXEC_EXIT_SYSCALL && o->exit.syscall.abi > 2)
+		fail("%s syscall abi %u [%s]", what, o->exit.syscall.abi, detail);
+	if (o->regs.rip >= 0x8000000000000000ULL)
+		fail("%s exit rip %#llx is a kernel address [%s]", what,
+		     (unsigned long long)o->regs.rip, detail);
+}
+
 static void op_run(void)
 {
 	struct vmexec_run run, *out;
@@ -1240,74 +1344,8 @@ static void op_run(void)
 	enum ptr_kind k = pick_ptr_kind();
 	int dirty, ret, fd = chance(95) ? FD_VMEXEC : FD_OTHER_VM;
 	uint32_t size = pick_size(sizeof(run), &dirty);
-	__u64 *r;
-	unsigned int i, xk;
 	char detail[200];
-	int must_einval = 0;
-
-	vmexec_run_prep(&run, pick_rip(), STACK_TOP - 8 * below(64));
-	r = (__u64 *)&run.regs;
-	for (i = 0; i < sizeof(run.regs) / 8; i++) {
-		if (&r[i] == &run.regs.rip || &r[i] == &run.regs.rsp ||
-		    &r[i] == &run.regs.rflags)
-			continue;
-		if (chance(60))
-			r[i] = any_value();
-	}
-	if (chance(30))
-		run.regs.rsp = any_value();
-	if (chance(70)) {
-		run.regs.fs_base = chance(80) ? 0 : DATA_ADDR;
-		run.regs.gs_base = chance(80) ? 0 : DATA_ADDR + PAGE;
-	}
-	/*
-	 * rflags: the allowed bits mostly (RF, TF and NT, which the module
-	 * accepts and clears, now and then), anything sometimes.
-	 */
-	run.regs.rflags = chance(85) ? (0x202 | (rnd() & (chance(90) ? 0x240cd5 : 0x254dd5))) :
-		rnd();
-	run.sigmask = pick_sigmask();
-	/* Single steps now and then (SIGTRAP is in most sigmasks), or junk. */
-	if (chance(10))
-		run.flags = VMEXEC_RUN_SINGLE_STEP;
-	else if (chance(5))
-		run.flags = rnd() | 2;
-	if ((run.flags & ~VMEXEC_RUN_FLAGS) ||
-	    ((run.flags & VMEXEC_RUN_SINGLE_STEP) && !(run.sigmask & SIGBIT(SIGTRAP))) ||
-	    (run.sigmask & (SIGBIT(SIGKILL) | SIGBIT(SIGSTOP))) ||
-	    run.regs.rip >= 0x8000000000000000ULL || !canonical57(run.regs.fs_base) ||
-	    !canonical57(run.regs.gs_base) ||
-	    (run.regs.rflags & ~(uint64_t)0x254fd7))
-		must_einval = 1;
-
-	xk = below(20);
-	if (xk < 10) {
-		run.xstate = 0;
-	} else if (xk < 13) {
-		memset(xbuf_good, 0, xsize);
-		run.xstate = (uintptr_t)xbuf_good;
-		run.xstate_size = xsize;
-	} else if (xk < 16 && have_saved_xstate) {
-		memcpy(xbuf_good, xbuf_saved, xsize);
-		if (chance(50))
-			flip_bits(xbuf_good, chance(50) ? 576 + 64 : (size_t)xsize, 1 + below(4));
-		run.xstate = (uintptr_t)xbuf_good;
-		run.xstate_size = xsize;
-	} else if (xk < 17) {
-		run.xstate = (uintptr_t)xbuf_good;
-		run.xstate_size = chance(50) ? xsize - 1 - below(xsize) : rnd();
-		if (run.xstate_size < (uint32_t)xsize)
-			must_einval = 1;
-	} else {
-		enum ptr_kind xp = (enum ptr_kind)(1 + below(P_END - 1));
-
-		memset(xbuf_good, 0, xsize);
-		run.xstate = (uintptr_t)place(xp == P_STRADDLE ? P_UNMAPPED : xp, xbuf_good,
-					      xsize, xbuf_good);
-		run.xstate_size = xsize;
-		if (!run.xstate)
-			run.xstate_size = chance(50) ? 0 : xsize;
-	}
+	int must_einval = random_run(&run);
 
 	run.size = size;
 	memset(buf, 0, sizeof(buf));
@@ -1336,32 +1374,159 @@ static void op_run(void)
 	if (ret != 0 || out != (void *)good_buf)
 		return;
 	run_ok++;
-	{
-		struct vmexec_run *o = (struct vmexec_run *)good_buf;
+	check_exit("RUN", (struct vmexec_run *)good_buf, run.sigmask, detail);
+	if (run.xstate == (uintptr_t)xbuf_good && run.xstate_size >= (uint32_t)xsize) {
+		memcpy(xbuf_saved, xbuf_good, xsize);
+		have_saved_xstate = 1;
+	}
+}
 
-		if (o->exit_reason < 1 || o->exit_reason > 3) {
-			fail("RUN exit_reason %u [%s]", o->exit_reason, detail);
-			return;
-		}
-		run_exits[o->exit_reason]++;
-		if (o->exit_reason == VMEXEC_EXIT_SIGNAL) {
-			int s = o->exit.signal.signo;
+/* ---- contexts: FD_CTX and its run area ----------------------------------- */
 
-			if (s < 1 || s > 64 || !(run.sigmask & SIGBIT(s)))
-				fail("RUN reported signal %d outside sigmask %#llx [%s]", s,
-				     (unsigned long long)run.sigmask, detail);
-			if (o->exit.signal.code > 0 && (FAULT_SIGS & SIGBIT(s)))
-				run_faults_reported++;
-		}
-		if (o->exit_reason == VMEXEC_EXIT_SYSCALL && o->exit.syscall.abi > 2)
-			fail("RUN syscall abi %u [%s]", o->exit.syscall.abi, detail);
-		if (o->regs.rip >= 0x8000000000000000ULL)
-			fail("RUN exit rip %#llx is a kernel address [%s]",
-			     (unsigned long long)o->regs.rip, detail);
-		if (run.xstate == (uintptr_t)xbuf_good && run.xstate_size >= (uint32_t)xsize) {
-			memcpy(xbuf_saved, xbuf_good, xsize);
-			have_saved_xstate = 1;
-		}
+static struct vmexec_run *ctx_area;
+static const int errs_context[] = { EINVAL, ESRCH, ENOMEM, EMFILE, 0 };
+static const int errs_context_run[] = { EINVAL, ESRCH, ENOMEM, EBUSY, 0 };
+static const int errs_xstate[] = { EINVAL, E2BIG, EFAULT, EBUSY, 0 };
+
+static void ctx_drop(void)
+{
+	if (ctx_area)
+		munmap(ctx_area, VMEXEC_CONTEXT_SIZE);
+	ctx_area = NULL;
+	close(FD_CTX);
+}
+
+/* A new context, of the bound file or the unbound one, with a random argument. */
+static void op_context(void)
+{
+	int fd = chance(80) ? FD_VMEXEC : FD_OTHER_VM;
+	unsigned long arg = chance(85) ? 0 : any_value();
+	char detail[96];
+	void *p;
+	int ret;
+
+	ret = raw_ioctl(fd, mangle_cmd(VMEXEC_IOC_CONTEXT), (void *)arg);
+	snprintf(detail, sizeof(detail), "arg %#lx fd %s", arg,
+		 fd == FD_VMEXEC ? "bound" : "unbound");
+	if (check_errno("CONTEXT", ret, errs_context, detail))
+		return;
+	if (ret >= 0 && (arg || fd != FD_VMEXEC))
+		fail("CONTEXT accepted [%s]", detail);
+	if (ret < 0)
+		return;
+	ctx_drop();
+	dup2(ret, FD_CTX);
+	close(ret);
+	/* Now and then a mapping the module must refuse. */
+	if (chance(10)) {
+		size_t len = chance(50) ? 2 * VMEXEC_CONTEXT_SIZE : VMEXEC_CONTEXT_SIZE;
+		int flags = chance(50) ? MAP_PRIVATE : MAP_SHARED;
+		off_t off = chance(50) ? 0 : VMEXEC_CONTEXT_SIZE;
+
+		p = mmap(NULL, len, PROT_READ | PROT_WRITE, flags, FD_CTX, off);
+		if ((len != VMEXEC_CONTEXT_SIZE || flags != MAP_SHARED || off) &&
+		    (p != MAP_FAILED || errno != EINVAL))
+			fail("CONTEXT: mmap of %zu bytes at %lld, flags %#x, not refused", len,
+			     (long long)off, flags);
+		if (p != MAP_FAILED)
+			munmap(p, len);
+	}
+	if (vmexec_context_map(FD_CTX, &ctx_area)) {
+		fail("CONTEXT: mapping the run area failed");
+		ctx_area = NULL;
+	}
+}
+
+static void op_context_run(void)
+{
+	struct vmexec_run run;
+	char detail[200];
+	int must_einval, ret;
+
+	if (!ctx_area) {
+		op_context();
+		return;
+	}
+	must_einval = random_run(&run);
+	/* The context has its own xstate: mostly none passed, else EINVAL. */
+	if (chance(90)) {
+		run.xstate = 0;
+		run.xstate_size = 0;
+	} else if (run.xstate || run.xstate_size) {
+		must_einval = 1;
+	}
+	ctx_area->flags = run.flags;
+	ctx_area->sigmask = run.sigmask;
+	ctx_area->regs = run.regs;
+	ctx_area->xstate = run.xstate;
+	ctx_area->xstate_size = run.xstate_size;
+	last_op = "CONTEXT_RUN";
+	last_rip = run.regs.rip;
+	last_xstate = run.xstate;
+	in_run = 1;
+	ret = raw_ioctl(FD_CTX, VMEXEC_IOC_CONTEXT_RUN, (void *)(chance(97) ? 0UL : any_value()));
+	in_run = 0;
+	snprintf(detail, sizeof(detail),
+		 "flags %#x rip %#llx rflags %#llx sigmask %#llx xstate %#llx/%u",
+		 run.flags, (unsigned long long)run.regs.rip,
+		 (unsigned long long)run.regs.rflags, (unsigned long long)run.sigmask,
+		 (unsigned long long)run.xstate, run.xstate_size);
+	if (check_errno("CONTEXT_RUN", ret, errs_context_run, detail))
+		return;
+	if (ret > 0)
+		fail("CONTEXT_RUN returned %d [%s]", ret, detail);
+	if (must_einval && ret == 0)
+		fail("CONTEXT_RUN accepted invalid input [%s]", detail);
+	if (ret != 0)
+		return;
+	run_ok++;
+	check_exit("CONTEXT_RUN", ctx_area, run.sigmask, detail);
+}
+
+static void op_context_xstate(void)
+{
+	struct vmexec_xstate x;
+	unsigned char buf[BUFSZ];
+	enum ptr_kind k = pick_ptr_kind(), xp = pick_ptr_kind();
+	int dirty, ret, set = chance(50);
+	uint32_t size = pick_size(sizeof(x), &dirty);
+	char detail[128];
+
+	if (!ctx_area) {
+		op_context();
+		return;
+	}
+	memset(&x, 0, sizeof(x));
+	x.size = size;
+	x.len = chance(80) ? (uint32_t)xsize : (uint32_t)rnd();
+	if (chance(5))
+		x.flags = rnd();
+	if (chance(5))
+		x.reserved = rnd();
+	if (set && have_saved_xstate && chance(70)) {
+		memcpy(xbuf_good, xbuf_saved, xsize);
+		if (chance(30))
+			flip_bits(xbuf_good, chance(50) ? 576 + 64 : (size_t)xsize, 1 + below(4));
+	} else if (set) {
+		memset(xbuf_good, 0, xsize);
+	}
+	x.addr = (uintptr_t)place(xp == P_STRADDLE ? P_UNMAPPED : xp, xbuf_good, xsize,
+				  xbuf_good);
+	memset(buf, 0, sizeof(buf));
+	memcpy(buf, &x, sizeof(x));
+	set_tail(buf, sizeof(x), size, dirty);
+	ret = raw_ioctl(FD_CTX, mangle_cmd(set ? VMEXEC_IOC_CONTEXT_SET_XSTATE :
+				  VMEXEC_IOC_CONTEXT_GET_XSTATE), place(k, buf, BUFSZ, good_buf));
+	snprintf(detail, sizeof(detail), "%s size %u flags %#x len %u ptr %s buf %s",
+		 set ? "SET" : "GET", size, x.flags, x.len, ptr_names[k], ptr_names[xp]);
+	if (check_errno("CONTEXT_XSTATE", ret, errs_xstate, detail))
+		return;
+	if (ret == 0 && k == P_GOOD && size == sizeof(x) &&
+	    (x.flags || x.reserved || x.len < (uint32_t)xsize))
+		fail("CONTEXT_XSTATE accepted invalid input [%s]", detail);
+	if (ret == 0 && !set && x.addr == (uintptr_t)xbuf_good) {
+		memcpy(xbuf_saved, xbuf_good, xsize);
+		have_saved_xstate = 1;
 	}
 }
 
@@ -1542,8 +1707,14 @@ int main(int argc, char **argv)
 			op = OP_BIND;
 		else if (op < 35)
 			op = OP_SYSCALLS;
-		else if (op < 80)
+		else if (op < 68)
 			op = OP_RUN;
+		else if (op < 70)
+			op = OP_CONTEXT;
+		else if (op < 79)
+			op = OP_CONTEXT_RUN;
+		else if (op < 81)
+			op = OP_CONTEXT_XSTATE;
 		else if (op < 87)
 			op = OP_PASSTHROUGH;
 		else if (op < 94)
@@ -1559,6 +1730,9 @@ int main(int argc, char **argv)
 		case OP_RUN: op_run(); break;
 		case OP_PASSTHROUGH: op_passthrough(); break;
 		case OP_STATS: op_stats(); break;
+		case OP_CONTEXT: op_context(); break;
+		case OP_CONTEXT_RUN: op_context_run(); break;
+		case OP_CONTEXT_XSTATE: op_context_xstate(); break;
 		default: op_unknown(); break;
 		}
 		/* Whatever the guests' pass-through calls opened. */
@@ -1592,6 +1766,7 @@ int main(int argc, char **argv)
 			     (unsigned long long)run.exit.syscall.nr);
 	}
 	target_stop();
+	ctx_drop();
 	close(FD_VMEXEC);
 	close(FD_OTHER_VM);
 	waitpid(zombie_pid, NULL, 0);

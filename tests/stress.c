@@ -19,7 +19,8 @@
  *  - a target process, killed (SIGKILL) and replaced at random moments while
  *    guests run in its address space;
  *  - CALLERS caller processes, each with RUN_THREADS threads doing RUN round
- *    trips on one binding (one file) and CHURN_THREADS threads doing
+ *    trips on one binding (one file; the last of them through a context of
+ *    the file, VMEXEC_IOC_CONTEXT_RUN, made again after each rebinding) and CHURN_THREADS threads doing
  *    SYSCALLS batches on the same binding (mmap/munmap/mprotect/mremap/
  *    madvise/mincore/read/write churn on the pages the guests write to, so
  *    guests also fault); callers are SIGKILLed at random moments and
@@ -394,6 +395,52 @@ static uint64_t random_sigmask(uint64_t *seed)
 	return m;
 }
 
+/* A run thread's context of CALLER_FD, if it uses one; fd -1 until made. */
+struct run_ctx {
+	int fd;
+	struct vmexec_run *area;
+};
+
+/*
+ * One RUN, or one CONTEXT_RUN through the run area with *run copied in and
+ * out. The context belongs to the file bound when it was made: after ESRCH
+ * (the main thread rebinds CALLER_FD to a new target) it is made again.
+ */
+static int run_once(struct run_ctx *c, struct vmexec_run *run)
+{
+	int ret;
+
+	if (!c)
+		return vmexec_run(CALLER_FD, run);
+	if (c->fd < 0) {
+		ret = vmexec_context(CALLER_FD);
+		if (ret < 0)
+			return ret;
+		c->fd = ret;
+		ret = vmexec_context_map(c->fd, &c->area);
+		if (ret) {
+			close(c->fd);
+			c->fd = -1;
+			return ret;
+		}
+	}
+	c->area->flags = run->flags;
+	c->area->sigmask = run->sigmask;
+	c->area->regs = run->regs;
+	ret = vmexec_context_run(c->fd);
+	if (ret == -ESRCH) {
+		munmap(c->area, VMEXEC_CONTEXT_SIZE);
+		close(c->fd);
+		c->fd = -1;
+	}
+	if (ret)
+		return ret;
+	run->exit_reason = c->area->exit_reason;
+	run->regs = c->area->regs;
+	run->exit = c->area->exit;
+	return 0;
+}
+
 static void *run_thread(void *p)
 {
 	struct caller_thread *ct = p;
@@ -403,6 +450,8 @@ static void *run_thread(void *p)
 	struct vmexec_run run;
 	unsigned int n = 0;
 	int spinner = ct->idx == 0, ret;
+	struct run_ctx ctx = { -1, NULL };
+	struct run_ctx *c = ct->idx == RUN_THREADS - 1 ? &ctx : NULL;
 
 	atomic_store(&sh->callers[ct->slot].tids[ct->idx], gettid());
 	tls_canary = 0x5a5a0000u + gettid();
@@ -413,7 +462,7 @@ static void *run_thread(void *p)
 	run.regs.rbx = home;
 
 	while (!atomic_load(&sh->stop)) {
-		ret = vmexec_run(CALLER_FD, &run);
+		ret = run_once(c, &run);
 		last_exit_reason = ret ? ret : (int)run.exit_reason;
 		last_exit_signo = run.exit.signal.signo;
 		last_exit_code = run.exit.signal.code;
