@@ -17,6 +17,7 @@
 #include <string.h>
 #include <fcntl.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
@@ -59,12 +60,14 @@ static char guest_stack[4096] __attribute__((aligned(64)));
 
 /* ---- vmexec RUN ---- */
 
-enum { V_STUB = 0, V_XSTATE = 1, V_SELF = 2 };
+enum { V_STUB = 0, V_XSTATE = 1, V_SELF = 2, V_CONTEXT = 4 };
 
 struct vm_state {
 	struct stub s;
 	void *xs;
 	int xsize;
+	int ctx;			/* V_CONTEXT: a context of s.fd, its run area */
+	struct vmexec_run *area;
 };
 
 static int vm_setup(const struct row *r, void **state)
@@ -74,6 +77,7 @@ static int vm_setup(const struct row *r, void **state)
 
 	*state = v;
 	v->s.fd = -1;
+	v->ctx = -1;
 	if (r->param & V_SELF) {
 		v->s.fd = vmexec_open();
 		if (v->s.fd < 0)
@@ -91,7 +95,53 @@ static int vm_setup(const struct row *r, void **state)
 		if (posix_memalign(&v->xs, 64, v->xsize))
 			FAILF("posix_memalign");
 	}
+	if (r->param & V_CONTEXT) {
+		v->ctx = vmexec_context(v->s.fd);
+		if (v->ctx < 0)
+			FAILF("vmexec_context: %s", strerror(-v->ctx));
+		ret = vmexec_context_map(v->ctx, &v->area);
+		if (ret)
+			FAILF("vmexec_context_map: %s", strerror(-ret));
+	}
 	return 0;
+}
+
+/* The same loop through a context: the run area is read and written in place. */
+static int vm_context_run(const struct row *r, void *state, long n, double *ns)
+{
+	struct vm_state *v = state;
+	struct vmexec_run *a = v->area;
+	struct vmexec_stats st0;
+	pid_t target;
+	double t0;
+	long i;
+	int ret;
+
+	if (stats_read(v->s.fd, &st0))
+		return -1;
+	/* The context (and its guest FPU state) carries over between the runs of the row. */
+	vmexec_run_prep(a, (__u64)(uintptr_t)bench_remote_loop, GUEST_SP);
+	a->regs.r12 = n;
+	target = (r->param & V_SELF) ? 0 : v->s.pid;
+	bench_sw_begin(target);
+	t0 = now_ns();
+	for (i = 0; i < n; i++) {
+		ret = vmexec_context_run(v->ctx);
+		CHECK(ret == 0, "CONTEXT_RUN %ld: %s", i, strerror(-ret));
+		CHECK(a->exit_reason == VMEXEC_EXIT_SYSCALL && a->exit.syscall.nr == NR_TRAPPED &&
+		      a->regs.r12 == (__u64)(n - i),
+		      "CONTEXT_RUN %ld: exit %u nr %llu r12 %llu", i, a->exit_reason,
+		      (unsigned long long)a->exit.syscall.nr, (unsigned long long)a->regs.r12);
+		vmexec_run_set_return(a, RET_TRAPPED);
+	}
+	ret = vmexec_context_run(v->ctx);
+	*ns = now_ns() - t0;
+	bench_sw_end(target);
+	CHECK(ret == 0 && a->exit_reason == VMEXEC_EXIT_SYSCALL && a->exit.syscall.nr == 60 &&
+	      a->exit.syscall.args[0] == 0, "last CONTEXT_RUN: ret %d exit %u nr %llu left %llu",
+	      ret, a->exit_reason, (unsigned long long)a->exit.syscall.nr,
+	      (unsigned long long)a->exit.syscall.args[0]);
+	return stats_check(v->s.fd, &st0, (__u64)n + 1, 0);
 }
 
 static int vm_run(const struct row *r, void *state, long n, double *ns)
@@ -143,6 +193,10 @@ static void vm_teardown(const struct row *r, void *state)
 	(void)r;
 	if (!v)
 		return;
+	if (v->area)
+		munmap(v->area, VMEXEC_CONTEXT_SIZE);
+	if (v->ctx >= 0)
+		close(v->ctx);
 	if (r->param & V_SELF) {
 		if (v->s.fd >= 0)
 			close(v->s.fd);
@@ -987,6 +1041,12 @@ static const struct row rows_a[] = {
 	{ "A", "A17", "vmexec RUN bound to the caller itself + xstate buffer", "A1", 10000, 1000,
 	  0, PIN_CPU0, vm_setup, vm_run, vm_teardown, "decomposition: A2 without mm switches",
 	  V_SELF | V_XSTATE },
+	{ "A", "A18", "vmexec CONTEXT_RUN (stub's mm, mapped run area)", "A1", 10000, 1000, 0,
+	  PIN_CPU0, vm_setup, vm_context_run, vm_teardown,
+	  "A1 without copies or FPU image load", V_STUB | V_CONTEXT },
+	{ "A", "A19", "vmexec CONTEXT_RUN bound to the caller itself", "A1", 10000, 1000, 0,
+	  PIN_CPU0, vm_setup, vm_context_run, vm_teardown, "A3 through a context",
+	  V_SELF | V_CONTEXT },
 };
 
 void section_a(void)
@@ -1014,4 +1074,8 @@ void section_a(void)
 			  "decomposition");
 	bench_derived_sum("A", "A-xstate-self", "A17 - A3: the same without mm switches",
 			  "A17 - A3", "decomposition");
+	bench_derived_sum("A", "A-context", "A1 - A18: what a context saves per round trip",
+			  "A1 - A18", "copy-in, copy-out and the clean FPU image load");
+	bench_derived_sum("A", "A-context-self", "A3 - A19: the same without mm switches",
+			  "A3 - A19", "decomposition");
 }
