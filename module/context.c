@@ -65,18 +65,8 @@ void vmexec_context_report(struct vmexec_guest *g)
 
 	memcpy(&area->regs, &g->regs, sizeof(area->regs));
 	WRITE_ONCE(area->exit_reason, g->exit_reason);
-	switch (g->exit_reason) {
-	case VMEXEC_EXIT_SYSCALL:
-		memcpy(&area->exit.syscall, &g->exit.syscall, sizeof(g->exit.syscall));
-		break;
-	case VMEXEC_EXIT_SIGNAL:
-		memcpy(&area->exit.signal, &g->exit.signal, sizeof(g->exit.signal));
-		break;
-	default:
-		WRITE_ONCE(area->exit.signal.restart, g->exit.signal.restart);
-		break;
-	}
-	atomic64_inc(&g->vf->stat_exits[g->exit_reason]);
+	memcpy(&area->exit, &g->exit, vmexec_exit_size(g->exit_reason));
+	vmexec_stat_exit(g->vf, g->exit_reason);
 }
 
 static long vmexec_context_run(struct vmexec_guest *g, struct file *file, unsigned long arg)
@@ -99,7 +89,8 @@ static long vmexec_context_run(struct vmexec_guest *g, struct file *file, unsign
 	if (err)
 		goto out;
 	/* Signals held at an earlier exit come before the guest runs again. */
-	if (vmexec_report_held_signal_area(g->vf, run.sigmask, g->area))
+	if (vmexec_held_any(g->vf) &&
+	    vmexec_report_held_signal_area(g->vf, run.sigmask, g->area))
 		goto out;
 
 	mm = vmexec_get_bound_mm(g->vf);

@@ -354,9 +354,10 @@ void vmexec_guest_report(struct vmexec_guest *g, struct pt_regs *regs)
 		vmexec_guest_put(g);
 		return;
 	}
+	/* Only the part of exit this exit filled. */
 	if (copy_to_user(&urun->regs, &g->regs, sizeof(g->regs)) ||
 	    put_user(g->exit_reason, &urun->exit_reason) ||
-	    copy_to_user(&urun->exit, &g->exit, sizeof(g->exit)))
+	    copy_to_user(&urun->exit, &g->exit, vmexec_exit_size(g->exit_reason)))
 		err = -EFAULT;
 
 	if (!err && g->uxstate) {
@@ -369,6 +370,6 @@ void vmexec_guest_report(struct vmexec_guest *g, struct pt_regs *regs)
 	if (err && g->exit_reason == VMEXEC_EXIT_SIGNAL)
 		vmexec_rehold_signal(g->vf, &g->exit);
 	else
-		atomic64_inc(&g->vf->stat_exits[g->exit_reason]);
+		vmexec_stat_exit(g->vf, g->exit_reason);
 	vmexec_guest_put(g);
 }

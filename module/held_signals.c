@@ -210,7 +210,7 @@ int vmexec_report_held_signal(struct vmexec_file *vf, u64 sigmask,
 		return -EFAULT;
 	}
 	vmexec_held_free_one(h);
-	atomic64_inc(&vf->stat_exits[VMEXEC_EXIT_SIGNAL]);
+	vmexec_stat_exit(vf, VMEXEC_EXIT_SIGNAL);
 	return 1;
 }
 
@@ -225,7 +225,7 @@ bool vmexec_report_held_signal_area(struct vmexec_file *vf, u64 sigmask,
 	vmexec_held_fill(h, &area->exit);
 	WRITE_ONCE(area->exit_reason, VMEXEC_EXIT_SIGNAL);
 	vmexec_held_free_one(h);
-	atomic64_inc(&vf->stat_exits[VMEXEC_EXIT_SIGNAL]);
+	vmexec_stat_exit(vf, VMEXEC_EXIT_SIGNAL);
 	return true;
 }
 

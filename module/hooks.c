@@ -103,7 +103,7 @@ static bool vmexec_guest_passthrough(struct vmexec_guest *g, struct pt_regs *reg
 		vmexec_audit_call_exit(regs->ax);
 		vmexec_mm_enter(g->mm, &g->mm_save);
 	}
-	atomic64_inc(&g->vf->stat_passthrough);
+	vmexec_stat_passthrough(g->vf);
 	/* No exit work (ptrace, audit, tracepoint) with the guest's registers. */
 	current->syscall_dispatch.on_dispatch = true;
 	return true;
@@ -120,9 +120,10 @@ static bool vmexec_guest_syscall(struct pt_regs *regs)
 		return true;
 
 	abi = vmexec_syscall_abi(regs);
-	memset(&g->exit, 0, sizeof(g->exit));
+	/* Only exit.syscall is reported: every field of it is set here. */
 	g->exit_reason = VMEXEC_EXIT_SYSCALL;
 	g->exit.syscall.abi = abi;
+	g->exit.syscall.reserved = 0;
 	if (abi == VMEXEC_ABI_SYSCALL64) {
 		g->exit.syscall.nr = regs->orig_ax;
 		args[0] = regs->di;

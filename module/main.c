@@ -5,6 +5,7 @@
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
+#include <linux/percpu.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <linux/vmexec.h>
@@ -40,6 +41,7 @@ bool vmexec_is_vmexec_file(const struct file *file)
 static long vmexec_ioctl_get_stats(struct vmexec_file *vf, void __user *uarg)
 {
 	struct vmexec_stats st;
+	unsigned int cpu;
 	u32 usize;
 	int err;
 
@@ -50,10 +52,19 @@ static long vmexec_ioctl_get_stats(struct vmexec_file *vf, void __user *uarg)
 		return -EINVAL;
 	usize = st.size;
 	st.size = sizeof(st);
-	st.passthrough = atomic64_read(&vf->stat_passthrough);
-	st.exits_syscall = atomic64_read(&vf->stat_exits[VMEXEC_EXIT_SYSCALL]);
-	st.exits_signal = atomic64_read(&vf->stat_exits[VMEXEC_EXIT_SIGNAL]);
-	st.exits_interrupted = atomic64_read(&vf->stat_exits[VMEXEC_EXIT_INTERRUPTED]);
+	st.passthrough = 0;
+	st.exits_syscall = 0;
+	st.exits_signal = 0;
+	st.exits_interrupted = 0;
+	/* Each CPU's counters only grow: so does their sum, read after read. */
+	for_each_possible_cpu(cpu) {
+		const struct vmexec_stats_pcpu *c = per_cpu_ptr(vf->stats, cpu);
+
+		st.passthrough += READ_ONCE(c->passthrough);
+		st.exits_syscall += READ_ONCE(c->exits[VMEXEC_EXIT_SYSCALL]);
+		st.exits_signal += READ_ONCE(c->exits[VMEXEC_EXIT_SIGNAL]);
+		st.exits_interrupted += READ_ONCE(c->exits[VMEXEC_EXIT_INTERRUPTED]);
+	}
 	if (copy_to_user(uarg, &st, min_t(u32, usize, sizeof(st))))
 		return -EFAULT;
 	return 0;
@@ -66,6 +77,11 @@ static int vmexec_open(struct inode *inode, struct file *file)
 	vf = kzalloc(sizeof(*vf), GFP_KERNEL);
 	if (!vf)
 		return -ENOMEM;
+	vf->stats = alloc_percpu_gfp(struct vmexec_stats_pcpu, GFP_KERNEL_ACCOUNT);
+	if (!vf->stats) {
+		kfree(vf);
+		return -ENOMEM;
+	}
 	spin_lock_init(&vf->pool_lock);
 	INIT_LIST_HEAD(&vf->pool);
 	spin_lock_init(&vf->bind_lock);
@@ -82,6 +98,7 @@ static int vmexec_release(struct inode *inode, struct file *file)
 	vmexec_pool_free(vf);
 	vmexec_held_free(vf);
 	vmexec_unbind(vf);
+	free_percpu(vf->stats);
 	kfree(vf);
 	return 0;
 }

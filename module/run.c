@@ -227,7 +227,7 @@ long vmexec_ioctl_run(struct vmexec_file *vf, struct file *file, void __user *ua
 	if (err)
 		return err;
 	/* Signals held at an earlier exit come before the guest runs again. */
-	err = vmexec_report_held_signal(vf, run.sigmask, uarg);
+	err = vmexec_held_any(vf) ? vmexec_report_held_signal(vf, run.sigmask, uarg) : 0;
 	if (err)
 		return err < 0 ? err : 0;
 

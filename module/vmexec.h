@@ -36,12 +36,25 @@ struct vmexec_file {
 	struct list_head pool;
 	/* Guest syscalls run in place (VMEXEC_IOC_SET_PASSTHROUGH). */
 	DECLARE_BITMAP(passthrough, VMEXEC_PASSTHROUGH_BITS);
-	atomic64_t stat_passthrough;
 	/* Signals held for the next RUN of a thread (held_signals.c). */
 	spinlock_t held_lock;
 	struct list_head held;
-	atomic64_t stat_exits[VMEXEC_EXIT_INTERRUPTED + 1];
+	/* VMEXEC_IOC_GET_STATS: per CPU, summed when read. */
+	struct vmexec_stats_pcpu __percpu *stats;
 };
+
+/*
+ * A file's counters on one CPU. A round trip adds to its own CPU's copy
+ * (this_cpu_inc(): one instruction, no lock prefix, no cache line shared
+ * with threads on other CPUs); VMEXEC_IOC_GET_STATS sums them.
+ */
+struct vmexec_stats_pcpu {
+	u64 passthrough;
+	u64 exits[VMEXEC_EXIT_INTERRUPTED + 1];
+};
+
+#define vmexec_stat_exit(vf, reason)	this_cpu_inc((vf)->stats->exits[reason])
+#define vmexec_stat_passthrough(vf)	this_cpu_inc((vf)->stats->passthrough)
 
 /* The caller's own address space while it works in a bound one. */
 struct vmexec_mm_save {
@@ -128,6 +141,14 @@ void vmexec_run_exit(void);
 long vmexec_ioctl_context(struct vmexec_file *vf, struct file *file, unsigned long arg);
 void vmexec_context_report(struct vmexec_guest *g);
 
+/* Bytes of union vmexec_exit an exit of @reason fills. */
+static inline size_t vmexec_exit_size(u32 reason)
+{
+	if (reason == VMEXEC_EXIT_SYSCALL)
+		return sizeof(((union vmexec_exit *)NULL)->syscall);
+	return sizeof(((union vmexec_exit *)NULL)->signal);
+}
+
 /* guest_switch.c */
 extern const char vmexec_sud_tag;
 #define VMEXEC_SUD_SELECTOR	((char __user *)(__force unsigned long)&vmexec_sud_tag)
@@ -148,6 +169,16 @@ int vmexec_hooks_init(void);
 void vmexec_hooks_exit(void);
 
 /* held_signals.c */
+/*
+ * Whether any thread holds a signal on the file: the lockless check before
+ * vmexec_report_held_signal(). Only a thread itself adds entries for
+ * itself, so a thread that holds one never sees the list empty.
+ */
+static inline bool vmexec_held_any(struct vmexec_file *vf)
+{
+	return !list_empty(&vf->held);
+}
+
 void vmexec_hold_pending_signals(struct vmexec_file *vf, u64 sigmask);
 bool vmexec_take_held_signal(struct vmexec_file *vf, u64 sigmask, union vmexec_exit *exit);
 int vmexec_report_held_signal(struct vmexec_file *vf, u64 sigmask,

@@ -183,6 +183,11 @@ struct vmexec_run {
 	__u64 xstate;		/* optional XSAVE image of the guest, or 0 */
 	__u32 xstate_size;	/* its size: at least vmexec_xstate_size() */
 	__u32 exit_reason;	/* out: VMEXEC_EXIT_* */
+	/*
+	 * out: only the member the exit fills is written: syscall for
+	 * VMEXEC_EXIT_SYSCALL, signal for the others (all zero but restart
+	 * for VMEXEC_EXIT_INTERRUPTED).
+	 */
 	union vmexec_exit {
 		struct {
 			__u64 nr;
@@ -254,9 +259,8 @@ struct vmexec_stats {
  * PROT_WRITE, MAP_SHARED, ctxfd, 0). A struct vmexec_run at offset 0, the
  * rest zero. VMEXEC_IOC_CONTEXT_RUN reads its flags, sigmask and regs once
  * (xstate and xstate_size must be 0: the context has its own) and writes
- * exit_reason, regs and the part of exit the exit fills: exit.syscall for
- * VMEXEC_EXIT_SYSCALL, exit.signal for VMEXEC_EXIT_SIGNAL, and only
- * exit.signal.restart for VMEXEC_EXIT_INTERRUPTED. size is not read.
+ * exit_reason, regs and the member of exit the exit fills, as RUN does.
+ * size is not read.
  */
 #define VMEXEC_CONTEXT_SIZE	4096
 /*
