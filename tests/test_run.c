@@ -507,6 +507,91 @@ START_TEST(test_run_threads_share_binding)
 }
 END_TEST
 
+struct pinned_arg {
+	struct stub *s;
+	int cpu, failures, syscall_exits, other_exits;
+};
+
+/* 1000 syscall exits on one CPU; other exits are counted apart. */
+static void *pinned_round_trips(void *p)
+{
+	struct pinned_arg *a = p;
+	struct vmexec_run run;
+	cpu_set_t set;
+	int ret;
+
+	CPU_ZERO(&set);
+	CPU_SET(a->cpu, &set);
+	if (sched_setaffinity(0, sizeof(set), &set))
+		a->failures++;
+	run_init(&run, CODE_ADDR);
+	while (a->syscall_exits < 1000 && a->failures < 10) {
+		ret = run_guest(a->s, &run);
+		if (ret || run.exit_reason == VMEXEC_EXIT_SIGNAL) {
+			a->failures++;
+			continue;
+		}
+		if (run.exit_reason == VMEXEC_EXIT_INTERRUPTED) {
+			a->other_exits++;
+			continue;
+		}
+		a->syscall_exits++;
+		vmexec_run_set_return(&run, 456);
+	}
+	return NULL;
+}
+
+/* GET_STATS counts the exits of threads on every CPU, each exactly once. */
+START_TEST(test_stats_count_exits_on_every_cpu)
+{
+	struct pinned_arg args[2];
+	struct vmexec_stats st;
+	pthread_t th[2];
+	struct stub s;
+	int i, ncpu = (int)sysconf(_SC_NPROCESSORS_ONLN);
+
+	stub_start(&s);
+	stub_poke(&s, CODE_ADDR, code_loop123, sizeof(code_loop123));
+	for (i = 0; i < 2; i++) {
+		memset(&args[i], 0, sizeof(args[i]));
+		args[i].s = &s;
+		args[i].cpu = i % ncpu;
+		ck_assert_int_eq(pthread_create(&th[i], NULL, pinned_round_trips, &args[i]), 0);
+	}
+	for (i = 0; i < 2; i++) {
+		pthread_join(th[i], NULL);
+		ck_assert_int_eq(args[i].failures, 0);
+	}
+	ck_assert_int_eq(vmexec_get_stats(s.fd, &st), 0);
+	ck_assert_uint_eq(st.exits_syscall, 2000);
+	ck_assert_uint_eq(st.exits_interrupted, args[0].other_exits + args[1].other_exits);
+	ck_assert_uint_eq(st.exits_signal, 0);
+	ck_assert_uint_eq(st.passthrough, 0);
+	stub_stop(&s);
+}
+END_TEST
+
+/* A syscall exit writes exit.syscall and leaves the rest of the union alone. */
+START_TEST(test_run_syscall_exit_writes_only_exit_syscall)
+{
+	struct vmexec_run run;
+	struct stub s;
+	size_t i, from = sizeof(run.exit.syscall);
+
+	stub_start(&s);
+	stub_poke(&s, CODE_ADDR, code_loop123, sizeof(code_loop123));
+	run_init(&run, CODE_ADDR);
+	memset((char *)&run.exit + from, 0xa5, sizeof(run.exit) - from);
+	ck_assert_int_eq(run_guest(&s, &run), 0);
+	ck_assert_uint_eq(run.exit_reason, VMEXEC_EXIT_SYSCALL);
+	ck_assert_uint_eq(run.exit.syscall.nr, 123);
+	ck_assert_uint_eq(run.exit.syscall.reserved, 0);
+	for (i = from; i < sizeof(run.exit); i++)
+		ck_assert_uint_eq(((unsigned char *)&run.exit)[i], 0xa5);
+	stub_stop(&s);
+}
+END_TEST
+
 START_TEST(test_run_target_exits)
 {
 	struct vmexec_run run;
@@ -1729,6 +1814,8 @@ Suite *suite_run(void)
 	tcase_add_test(tc, test_run_fault_not_in_mask_kills_caller);
 	tcase_add_test(tc, test_run_privileged_and_wild_jumps);
 	tcase_add_test(tc, test_run_fault_with_other_signals_pending);
+	tcase_add_test(tc, test_run_syscall_exit_writes_only_exit_syscall);
+	tcase_add_test(tc, test_stats_count_exits_on_every_cpu);
 	suite_add_tcase(s, tc);
 
 	/* The caller's own state, kept across runs. */
@@ -1800,6 +1887,7 @@ Suite *suite_run(void)
 	tcase_add_test(tc, test_run_sibling_exec);
 	tcase_add_test(tc, test_run_target_exits_while_running);
 	tcase_add_test(tc, test_run_bad_stack);
+	tcase_add_test(tc, test_run_syscall_exit_writes_only_exit_syscall);
 	tcase_add_test(tc, test_passthrough_runs_in_place);
 	tcase_add_test(tc, test_passthrough_not_in_set_exits);
 	tcase_add_test(tc, test_passthrough_blocking_read_restarts);
