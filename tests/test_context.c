@@ -82,6 +82,7 @@ static void stats_read(int fd, struct vmexec_stats *st)
 
 START_TEST(test_context_syscall_exit_in_area)
 {
+	size_t i, from = sizeof(s.area->exit.syscall);
 	struct vmexec_run *a;
 	struct vmexec_stats st;
 	struct stub s;
@@ -89,6 +90,8 @@ START_TEST(test_context_syscall_exit_in_area)
 	ctx_start(&s, code_loop123, sizeof(code_loop123));
 	a = s.area;
 	ck_assert_uint_eq(a->size, sizeof(*a));
+	/* Past exit.syscall, the union is left as it was. */
+	memset((char *)&a->exit + from, 0xa5, sizeof(a->exit) - from);
 	a->regs.rdi = 1;
 	a->regs.rsi = 2;
 	a->regs.rdx = 3;
@@ -108,6 +111,9 @@ START_TEST(test_context_syscall_exit_in_area)
 	ck_assert_uint_eq(a->exit.syscall.args[4], 5);
 	ck_assert_uint_eq(a->exit.syscall.args[5], 6);
 	ck_assert_uint_eq(a->exit.syscall.abi, VMEXEC_ABI_SYSCALL64);
+	ck_assert_uint_eq(a->exit.syscall.reserved, 0);
+	for (i = from; i < sizeof(a->exit); i++)
+		ck_assert_uint_eq(((unsigned char *)&a->exit)[i], 0xa5);
 	ck_assert_uint_eq(a->regs.rip, CODE_ADDR + 7);
 	ck_assert_uint_eq(a->regs.rax, 123);
 	ck_assert_uint_eq(a->regs.rbx, 0x1111);

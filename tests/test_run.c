@@ -1887,7 +1887,6 @@ Suite *suite_run(void)
 	tcase_add_test(tc, test_run_sibling_exec);
 	tcase_add_test(tc, test_run_target_exits_while_running);
 	tcase_add_test(tc, test_run_bad_stack);
-	tcase_add_test(tc, test_run_syscall_exit_writes_only_exit_syscall);
 	tcase_add_test(tc, test_passthrough_runs_in_place);
 	tcase_add_test(tc, test_passthrough_not_in_set_exits);
 	tcase_add_test(tc, test_passthrough_blocking_read_restarts);
