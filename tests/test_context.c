@@ -82,7 +82,7 @@ static void stats_read(int fd, struct vmexec_stats *st)
 
 START_TEST(test_context_syscall_exit_in_area)
 {
-	size_t i, from = sizeof(s.area->exit.syscall);
+	size_t i, from = sizeof(((struct vmexec_run *)NULL)->exit.syscall);
 	struct vmexec_run *a;
 	struct vmexec_stats st;
 	struct stub s;
