@@ -65,7 +65,10 @@ void vmexec_context_report(struct vmexec_guest *g)
 
 	memcpy(&area->regs, &g->regs, sizeof(area->regs));
 	WRITE_ONCE(area->exit_reason, g->exit_reason);
-	memcpy(&area->exit, &g->exit, vmexec_exit_size(g->exit_reason));
+	if (g->exit_reason == VMEXEC_EXIT_SYSCALL)
+		memcpy(&area->exit.syscall, &g->exit.syscall, sizeof(g->exit.syscall));
+	else
+		memcpy(&area->exit.signal, &g->exit.signal, sizeof(g->exit.signal));
 	vmexec_stat_exit(g->vf, g->exit_reason);
 }
 

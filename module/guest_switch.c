@@ -342,6 +342,17 @@ void vmexec_guest_leave(struct vmexec_guest *g, struct pt_regs *regs)
 	g->mm = NULL;
 }
 
+/*
+ * Only the member of the exit this exit filled. Each copy has a constant
+ * size: a variable one would cost a hardened-usercopy object check per exit.
+ */
+static int vmexec_exit_to_user(union vmexec_exit __user *uexit, const struct vmexec_guest *g)
+{
+	if (g->exit_reason == VMEXEC_EXIT_SYSCALL)
+		return copy_to_user(&uexit->syscall, &g->exit.syscall, sizeof(g->exit.syscall));
+	return copy_to_user(&uexit->signal, &g->exit.signal, sizeof(g->exit.signal));
+}
+
 /* Copy the exit out to the caller; a failure becomes the ioctl's result. */
 void vmexec_guest_report(struct vmexec_guest *g, struct pt_regs *regs)
 {
@@ -354,10 +365,9 @@ void vmexec_guest_report(struct vmexec_guest *g, struct pt_regs *regs)
 		vmexec_guest_put(g);
 		return;
 	}
-	/* Only the part of exit this exit filled. */
 	if (copy_to_user(&urun->regs, &g->regs, sizeof(g->regs)) ||
 	    put_user(g->exit_reason, &urun->exit_reason) ||
-	    copy_to_user(&urun->exit, &g->exit, vmexec_exit_size(g->exit_reason)))
+	    vmexec_exit_to_user(&urun->exit, g))
 		err = -EFAULT;
 
 	if (!err && g->uxstate) {

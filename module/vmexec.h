@@ -141,13 +141,6 @@ void vmexec_run_exit(void);
 long vmexec_ioctl_context(struct vmexec_file *vf, struct file *file, unsigned long arg);
 void vmexec_context_report(struct vmexec_guest *g);
 
-/* Bytes of union vmexec_exit an exit of @reason fills. */
-static inline size_t vmexec_exit_size(u32 reason)
-{
-	if (reason == VMEXEC_EXIT_SYSCALL)
-		return sizeof(((union vmexec_exit *)NULL)->syscall);
-	return sizeof(((union vmexec_exit *)NULL)->signal);
-}
 
 /* guest_switch.c */
 extern const char vmexec_sud_tag;
