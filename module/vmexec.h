@@ -141,7 +141,6 @@ void vmexec_run_exit(void);
 long vmexec_ioctl_context(struct vmexec_file *vf, struct file *file, unsigned long arg);
 void vmexec_context_report(struct vmexec_guest *g);
 
-
 /* guest_switch.c */
 extern const char vmexec_sud_tag;
 #define VMEXEC_SUD_SELECTOR	((char __user *)(__force unsigned long)&vmexec_sud_tag)
