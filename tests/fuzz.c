@@ -1239,6 +1239,16 @@ static void flip_bits(unsigned char *p, size_t len, unsigned int n)
 		p[below(len)] ^= 1u << below(8);
 }
 
+/* Whether RUN's fields other than the xstate ones are ones the ABI refuses. */
+static int run_fields_invalid(const struct vmexec_run *rp)
+{
+	return (rp->flags & ~VMEXEC_RUN_FLAGS) ||
+	       ((rp->flags & VMEXEC_RUN_SINGLE_STEP) && !(rp->sigmask & SIGBIT(SIGTRAP))) ||
+	       (rp->sigmask & (SIGBIT(SIGKILL) | SIGBIT(SIGSTOP))) ||
+	       rp->regs.rip >= 0x8000000000000000ULL || !canonical57(rp->regs.fs_base) ||
+	       !canonical57(rp->regs.gs_base) || (rp->regs.rflags & ~(uint64_t)0x254fd7);
+}
+
 /* Random RUN input, the xstate fields included; 1 if the ABI says EINVAL. */
 static int random_run(struct vmexec_run *rp)
 {
@@ -1273,13 +1283,7 @@ static int random_run(struct vmexec_run *rp)
 		rp->flags = VMEXEC_RUN_SINGLE_STEP;
 	else if (chance(5))
 		rp->flags = rnd() | 2;
-	if ((rp->flags & ~VMEXEC_RUN_FLAGS) ||
-	    ((rp->flags & VMEXEC_RUN_SINGLE_STEP) && !(rp->sigmask & SIGBIT(SIGTRAP))) ||
-	    (rp->sigmask & (SIGBIT(SIGKILL) | SIGBIT(SIGSTOP))) ||
-	    rp->regs.rip >= 0x8000000000000000ULL || !canonical57(rp->regs.fs_base) ||
-	    !canonical57(rp->regs.gs_base) ||
-	    (rp->regs.rflags & ~(uint64_t)0x254fd7))
-		must_einval = 1;
+	must_einval = run_fields_invalid(rp);
 
 	xk = below(20);
 	if (xk < 10) {
@@ -1447,14 +1451,13 @@ static void op_context_run(void)
 		op_context();
 		return;
 	}
-	must_einval = random_run(&run);
+	random_run(&run);
 	/* The context has its own xstate: mostly none passed, else EINVAL. */
 	if (chance(90)) {
 		run.xstate = 0;
 		run.xstate_size = 0;
-	} else if (run.xstate || run.xstate_size) {
-		must_einval = 1;
 	}
+	must_einval = run_fields_invalid(&run) || run.xstate || run.xstate_size;
 	ctx_area->flags = run.flags;
 	ctx_area->sigmask = run.sigmask;
 	ctx_area->regs = run.regs;
