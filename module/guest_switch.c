@@ -251,6 +251,7 @@ long vmexec_enter_guest(struct vmexec_guest *g, const struct vmexec_run *run)
 
 	g->caller_regs = *regs;
 	g->running = true;
+	g->single_step = run->flags & VMEXEC_RUN_SINGLE_STEP;
 	vmexec_audit_close_ioctl();
 	vmexec_cpu_enter(&g->cpu_save, &run->regs, g->pkru);
 	fpu_swap_kvm_fpstate(&g->fpu, true);

@@ -248,7 +248,6 @@ long vmexec_ioctl_run(struct vmexec_file *vf, struct file *file, void __user *ua
 	g->urun = uarg;
 	g->uxstate = u64_to_user_ptr(run.xstate);
 	g->sigmask = run.sigmask;
-	g->single_step = run.flags & VMEXEC_RUN_SINGLE_STEP;
 	g->ax_fixup = false;
 	return vmexec_enter_guest(g, &run);
 
