@@ -13,6 +13,14 @@
  *   workload hold          touch a page at 0x5a5a0000, then sleep forever
  *                          (uml/guest/run.sh finds its stub by that address
  *                          and kills it from outside UML)
+ *   workload stat N        N stat("/bin/busybox") calls
+ *   workload read N        N 1-byte read() calls on /dev/zero
+ *   workload timed N CMD [ARG...]
+ *                          run CMD (fork, execvp, wait) and time it as N
+ *                          operations, reported under CMD's name (make
+ *                          bench's UML section: inside UML for dd and the
+ *                          shell loop, in the qemu guest for UML's boot to
+ *                          halt); fails unless CMD exits 0
  *
  *   workload ptrace-step   PTRACE_SINGLESTEP through a known instruction
  *                          sequence of a traced child: step count, rip deltas
@@ -22,7 +30,9 @@
  *                          NT_PRSTATUS and NT_PRFPREG values
  *
  * With WORKLOAD_TIME set, it also prints "time CMD N: X us/op" (monotonic
- * clock, so a figure for timing runs only, never in compared output).
+ * clock, so a figure for timing runs only, never in compared output); with
+ * WORKLOAD_TIME=ns, "time CMD N: X ns/op" (make bench: under qemu -icount
+ * a guest ns is one instruction, too fine for us).
  */
 #include <elf.h>
 #include <errno.h>
@@ -36,6 +46,7 @@
 #include <sys/mman.h>
 #include <sys/procfs.h>
 #include <sys/ptrace.h>
+#include <sys/stat.h>
 #include <sys/uio.h>
 #include <sys/user.h>
 #include <sys/syscall.h>
@@ -65,7 +76,10 @@ static void report_time(const char *cmd, long n)
 		return;
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	us = (t1.tv_sec - t0.tv_sec) * 1e6 + (t1.tv_nsec - t0.tv_nsec) / 1e3;
-	printf("time %s %ld: %.1f us/op\n", cmd, n, us / n);
+	if (!strcmp(getenv("WORKLOAD_TIME"), "ns"))
+		printf("time %s %ld: %.0f ns/op\n", cmd, n, us * 1e3 / n);
+	else
+		printf("time %s %ld: %.1f us/op\n", cmd, n, us / n);
 }
 
 /*
@@ -432,6 +446,57 @@ int main(int argc, char **argv)
 		return ptrace_fpregs();
 	if (!strcmp(cmd, "core"))
 		return core_dump();
-	fprintf(stderr, "usage: workload segv|catch|touch N|fpu N|fork N|getppid N|hold|ptrace-step|ptrace-fpregs|core\n");
+	if (!strcmp(cmd, "stat")) {
+		struct stat st;
+
+		for (i = 0; i < n; i++)
+			if (stat("/bin/busybox", &st)) {
+				perror("stat /bin/busybox");
+				return 1;
+			}
+		printf("stat x %ld\n", n);
+		report_time(cmd, n);
+		return 0;
+	}
+	if (!strcmp(cmd, "read")) {
+		int fd = open("/dev/zero", O_RDONLY);
+		char c = 1;
+
+		if (fd < 0) {
+			perror("open /dev/zero");
+			return 1;
+		}
+		for (i = 0; i < n; i++)
+			if (read(fd, &c, 1) != 1 || c) {
+				perror("read /dev/zero");
+				return 1;
+			}
+		printf("1-byte read x %ld\n", n);
+		report_time(cmd, n);
+		return close(fd) != 0;
+	}
+	if (!strcmp(cmd, "timed") && argc > 3) {
+		pid_t pid;
+		int st;
+
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		pid = fork();
+		if (pid < 0) {
+			perror("fork");
+			return 1;
+		}
+		if (pid == 0) {
+			execvp(argv[3], argv + 3);
+			perror(argv[3]);
+			_exit(127);
+		}
+		if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st) || WEXITSTATUS(st)) {
+			fprintf(stderr, "workload timed: %s failed (status 0x%x)\n", argv[3], st);
+			return 1;
+		}
+		report_time(argv[3], n);
+		return 0;
+	}
+	fprintf(stderr, "usage: workload segv|catch|touch N|fpu N|fork N|getppid N|hold|ptrace-step|ptrace-fpregs|core|stat N|read N|timed N CMD...\n");
 	return 2;
 }
