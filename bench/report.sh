@@ -2,14 +2,17 @@
 # report.sh CSV RELEASE OUTDIR [VRCSV]: the tables of one make bench boot.
 #
 # Reads the CSV vmexec-bench wrote in the guest (sections a-f; CSV may be ""
-# when only g ran) and the CSV of vmexec-run-bench (section g, the
-# vmexec-run workload; VRCSV, optional), writes
+# when only g or u ran), the CSV of vmexec-run-bench (section g, the
+# vmexec-run workload; VRCSV, optional, may be "") and the CSV of
+# uml/guest/bench.sh (section u, User-mode Linux; UML_CSV in the
+# environment, optional), writes
 # OUTDIR/RELEASE.csv (the host's meta lines, then the vmexec-bench rows under
 # their "section,id,..." header, then the vmexec-run rows under their
-# "workload,runner,..." header) and OUTDIR/RELEASE.md (header + tables + the
+# "workload,runner,..." header, then the UML rows under their
+# "uml_row,config,..." header) and OUTDIR/RELEASE.md (header + tables + the
 # issues' targets), and prints the markdown.
 # Environment (set by tests/harness/bench.sh): BENCH_COMMAND, QEMU_DESC,
-# SRC_DESC.
+# SRC_DESC, UML_CSV, RESULTS_NAME (the files' name instead of RELEASE).
 set -euo pipefail
 
 [ $# -eq 3 ] || [ $# -eq 4 ] || { echo "usage: report.sh CSV|'' RELEASE OUTDIR [VRCSV]" >&2; exit 2; }
@@ -17,7 +20,9 @@ csv=$1
 rel=$2
 out=$3
 vrcsv=${4:-}
-[ -n "$csv" ] || [ -n "$vrcsv" ] || { echo "report.sh: no CSV given" >&2; exit 2; }
+umlcsv=${UML_CSV:-}
+name=${RESULTS_NAME:-$rel}
+[ -n "$csv" ] || [ -n "$vrcsv" ] || [ -n "$umlcsv" ] || { echo "report.sh: no CSV given" >&2; exit 2; }
 mkdir -p "$out"
 date_utc=$(date -u '+%Y-%m-%d %H:%M:%S UTC')
 
@@ -31,8 +36,12 @@ date_utc=$(date -u '+%Y-%m-%d %H:%M:%S UTC')
 	[ -z "$vrcsv" ] || awk -F, 'FILENAME == ARGV[1] { if ($0 ~ /^#meta,/) seen[$2] = 1; next }
 		/^#meta,/ && ($2 in seen) { next }
 		{ print }' "${csv:-/dev/null}" "$vrcsv"
-} >"$out/$rel.csv.part"
-mv -- "$out/$rel.csv.part" "$out/$rel.csv"
+	# The UML block, likewise.
+	[ -z "$umlcsv" ] || awk -F, 'FILENAME != ARGV[ARGC - 1] { if ($0 ~ /^#meta,/) seen[$2] = 1; next }
+		/^#meta,/ && ($2 in seen) { next }
+		{ print }' "${csv:-/dev/null}" "${vrcsv:-/dev/null}" "$umlcsv"
+} >"$out/$name.csv.part"
+mv -- "$out/$name.csv.part" "$out/$name.csv"
 
 awk -v rel="$rel" '
 function parse(line,    i, c, f, inq, n) {
@@ -73,10 +82,18 @@ function vtarget(desc, w, a, b, limit,    r) {
 	printf "| %s | %s / %s (%s) | %.2f | >= %s | %s |\n", desc, a, b, w, r, limit,
 		(r >= limit) ? "holds" : sprintf("misses (%.1fx off)", limit / r)
 }
-BEGIN { nrow = 0; nvr = 0; block = "" }
+BEGIN { nrow = 0; nvr = 0; numl = 0; block = "" }
 /^#meta,/ { parse($0); meta[F[2]] = F[3]; next }
 /^section,/ { block = "main"; next }
 /^workload,runner,/ { block = "vr"; next }
+/^uml_row,config,/ { block = "uml"; next }
+NF && block == "uml" {
+	# uml_row,config,runs,median_ns,min_ns,max_ns,ops,values
+	parse($0)
+	if (!(F[1] in useen)) { useen[F[1]] = 1; uorder[++numl] = F[1] }
+	for (i = 2; i <= 8; i++) U[F[1], F[2], i] = F[i]
+	next
+}
 NF && block == "main" {
 	parse($0)
 	nrow++
@@ -95,7 +112,7 @@ END {
 	printf "## vmexec bench: %s (qemu TCG)\n\n", rel
 	printf "- command: `%s`\n", meta["command"]
 	printf "- date: %s (host); guest clock %s\n", meta["host_date"],
-		nrow ? meta["guest_date"] : meta["vrbench_guest_date"]
+		nrow ? meta["guest_date"] : nvr ? meta["vrbench_guest_date"] : meta["umlbench_guest_date"]
 	printf "- kernel: %s (Debian stock), %s\n", meta["kernel"], meta["qemu"]
 	if (nrow)
 		printf "- guest CPU (/proc/cpuinfo): \"%s\" x %s; meltdown: %s (so no PTI CR3 writes per syscall); PCID: %s; OSPKE: %s; clocksource %s\n",
@@ -107,6 +124,71 @@ END {
 		main_table()
 	if (nvr)
 		vr_table()
+	if (numl)
+		uml_table()
+}
+function ufig(r, c) {
+	if (!((r, c, 4) in U)) return "n/a"
+	return sprintf("%s (%s-%s)", fmt(U[r, c, 4]), fmt(U[r, c, 5]), fmt(U[r, c, 6]))
+}
+function uratio(r, a, b) {
+	if (!((r, a, 4) in U) || !((r, b, 4) in U) || U[r, b, 4] <= 0) return ""
+	return U[r, a, 4] / U[r, b, 4]
+}
+function uml_table(    i, r, desc, want, x, ctl, icount, unit) {
+	desc["getppid"] = "getppid() (one system call)"
+	desc["stat"] = "stat(\"/bin/busybox\")"
+	desc["read"] = "1-byte read() of /dev/zero"
+	desc["dd"] = "`dd if=/dev/zero of=/dev/null bs=1`, per byte (a read and a write)"
+	desc["touch"] = "first touch of an anonymous page (one page fault)"
+	desc["fork"] = "fork + _exit + waitpid"
+	desc["true"] = "shell loop running /bin/true, per /bin/true"
+	desc["boot"] = "boot to halt (UML, its init, poweroff; timed from outside)"
+	want["getppid"] = 2; want["stat"] = 2; want["read"] = 2; want["dd"] = 2
+	want["touch"] = 3; want["fork"] = 1; want["true"] = 1; want["boot"] = 1
+	icount = (meta["qemu"] ~ /icount/)
+	unit = icount ? "guest instructions (icount: 1 ns = 1 instruction)" : "wall-clock ns of the qemu TCG guest"
+	printf "\n### User-mode Linux (section u)\n\n"
+	printf "- `/uml/bench.sh -n %s` in the guest (uml/guest/bench.sh; guest clock %s, %s s in all): stock UML, the patched UML in ptrace mode (the control) and in vmexec mode (`vmexec` on its command line), each booted in turn (stock, ptrace, vmexec) for 1 warm-up and %s measured runs, all of UML pinned to CPU 0 (taskset)\n",
+		meta["uml_runs"], meta["umlbench_guest_date"], meta["uml_seconds"], meta["uml_runs"]
+	printf "- per run, one UML boot runs every per-operation row (uml/guest/bench-rows.sh; counts: %s), each timed inside UML by /bin/workload with CLOCK_MONOTONIC, and one more boots to halt doing nothing, timed from the qemu guest\n", meta["uml_counts"]
+	if (meta["uml_scale"] != 1)
+		printf "- **operation counts scaled by %s (debug run, not a publishable table)**\n", meta["uml_scale"]
+	printf "- figures: %s per operation, median (min-max) over the measured runs; ratios of medians\n", unit
+	printf "- VMEXEC_IOC_GET_STATS at halt, printed by the last vmexec boot: %s\n\n", meta["uml_stats"]
+	printf "| row | operation | ops/run | stock UML | patched, ptrace | patched, vmexec | stock / vmexec | ptrace / stock |\n"
+	printf "|---|---|--:|--:|--:|--:|--:|--:|\n"
+	for (i = 1; i <= numl; i++) {
+		r = uorder[i]
+		if (r == "clock") continue
+		printf "| %s | %s | %s | %s | %s | %s | %s | %s |\n", r, desc[r], U[r, "stock", 7],
+			ufig(r, "stock"), ufig(r, "ptrace"), ufig(r, "vmexec"),
+			(x = uratio(r, "stock", "vmexec")) == "" ? "n/a" : sprintf("%.2f", x),
+			(x = uratio(r, "ptrace", "stock")) == "" ? "n/a" : sprintf("%.2f", x)
+	}
+	if (("clock", "stock", 4) in U)
+		printf "\nUML'"'"'s clock against the qemu guest'"'"'s: the rows, timed by UML'"'"'s clock, took %.1f%% (stock), %.1f%% (ptrace), %.1f%% (vmexec) of their UML boot timed from outside (medians; it must not exceed 100%%).\n",
+			U["clock", "stock", 4] / 10, U["clock", "ptrace", 4] / 10, U["clock", "vmexec", 4] / 10
+	printf "\nTargets (ratios of medians from this boot):\n\n"
+	printf "| target | row | ratio | wanted | verdict |\n|---|---|--:|---|---|\n"
+	for (i = 1; i <= numl; i++) {
+		r = uorder[i]
+		if (!(r in want)) continue
+		x = uratio(r, "stock", "vmexec")
+		if (x == "") {
+			printf "| stock / vmexec | %s | n/a | >= %s | not measured |\n", r, want[r]
+			continue
+		}
+		printf "| %s | %s | %.2f | >= %s | %s |\n",
+			want[r] == 2 ? "syscall-heavy: vmexec >= 2x faster than stock" : want[r] == 3 ? "page faults: vmexec >= 3x faster than stock" : "vmexec not slower than stock",
+			r, x, want[r], (x >= want[r]) ? "holds" : sprintf("misses (%.1fx off)", want[r] / x)
+	}
+	for (i = 1; i <= numl; i++) {
+		r = uorder[i]
+		if (!(r in want) || (x = uratio(r, "ptrace", "stock")) == "") continue
+		ctl = (x >= 0.9 && x <= 1.1) ? "holds" : "misses"
+		printf "| control: patched ptrace within 10%% of stock | %s | %.2f | 0.90-1.10 | %s |\n", r, x, ctl
+	}
 }
 function main_table(    i) {
 	printf "- each row: %s measured runs after 1 warm-up run, in a fresh process; ns per operation: median, min and max over the runs; ratio = row median / the median of the vmexec row named in the section (same boot; > 1 means slower than vmexec)\n", meta["runs"]
@@ -204,9 +286,9 @@ function vr_table(    i, mib, args, bb) {
 	vtarget("the same without pass-through (every syscall an exit)", "dd",
 		"strace -f -o /dev/null", "vmexec-run --no-passthrough", 5)
 }
-' "$out/$rel.csv" >"$out/$rel.md.part"
-mv -- "$out/$rel.md.part" "$out/$rel.md"
+' "$out/$name.csv" >"$out/$name.md.part"
+mv -- "$out/$name.md.part" "$out/$name.md"
 echo
-cat -- "$out/$rel.md"
+cat -- "$out/$name.md"
 echo
-echo "report.sh: wrote $out/$rel.md and $out/$rel.csv" >&2
+echo "report.sh: wrote $out/$name.md and $out/$name.csv" >&2

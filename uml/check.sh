@@ -16,13 +16,13 @@
 set -euo pipefail
 # shellcheck source=tests/harness/common.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../tests/harness/common.sh"
+# shellcheck source=uml/stage.sh
+. "$(dirname "${BASH_SOURCE[0]}")/stage.sh"
 
 [ $# -ge 1 ] || die "usage: uml/check.sh SERIES..."
 UML_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 H=$HARNESS_DIR
 need_cmd cpio gzip flock gcc
-busybox=${BUSYBOX:-/bin/busybox}
-is_static_elf "$(realpath "$busybox")" || die "$busybox is not statically linked: install busybox-static"
 
 # Three UML boots under TCG take minutes each.
 BOOT_TIMEOUT=${UML_BOOT_TIMEOUT:-3600}
@@ -43,24 +43,9 @@ fi
 
 UML_STAGE=$VMEXEC_CACHE/uml/stage
 export UML_STAGE
-rm -rf -- "$UML_STAGE" "$UML_STAGE.root"
-mkdir -p "$UML_STAGE" "$UML_STAGE.root"/{bin,sbin,usr/bin,usr/sbin,proc,sys,dev,tmp,out}
-cp -- "$stock" "$UML_STAGE/linux-stock"
-[ -z "$vm" ] || cp -- "$vm" "$UML_STAGE/linux-vmexec"
-install -m 0755 -- "$UML_DIR/guest/run.sh" "$UML_STAGE/run.sh"
+uml_stage "$UML_STAGE" "$stock" "$vm"
 printf '%s\n' "$UML_MODES" >"$UML_STAGE/modes"
 printf '%s\n' "${UML_TIMEOUT:-600}" >"$UML_STAGE/timeout"
-cp -L -- "$busybox" "$UML_STAGE.root/bin/busybox"
-ln -s busybox "$UML_STAGE.root/bin/sh"
-install -m 0755 -- "$UML_DIR/guest/init" "$UML_STAGE.root/init"
-install -m 0755 -- "$UML_DIR/guest/smoke.sh" "$UML_STAGE.root/smoke.sh"
-install -m 0755 -- "$UML_DIR/guest/stubkill.sh" "$UML_STAGE.root/stubkill.sh"
-install -m 0755 -- "$UML_DIR/guest/timing.sh" "$UML_STAGE.root/timing.sh"
-gcc -O2 -static -Wall -Wextra -Werror -o "$UML_STAGE.root/bin/workload" "$UML_DIR/guest/workload.c" ||
-	die "building uml/guest/workload.c failed"
-(cd "$UML_STAGE.root" && find . -print0 | LC_ALL=C sort -z |
-	cpio --null -o -H newc --owner=0:0 --quiet) | gzip -6 >"$UML_STAGE/uml-initrd.gz"
-rm -rf -- "$UML_STAGE.root"
 
 results=()
 nfail=0

@@ -5,10 +5,14 @@
 #                   (vmexec-bench and vmexec-run-bench, for /bench); with
 #                   section g in $BENCH_SECTIONS also vmexec-run (make -C
 #                   $TESTS_SRC O=$TESTS_O, that target only; initramfs.sh
-#                   puts $TESTS_O/bin/* in /usr/bin)
-#   report RELEASE  turn build/RELEASE/bench.csv and vrbench.csv (what the
-#                   guest wrote to ttyS1) into $BENCH_RESULTS/RELEASE.{md,csv}
-#                   and print the tables (bench/report.sh)
+#                   puts $TESTS_O/bin/* in /usr/bin); with section u the
+#                   User-mode Linux binaries, staged in $BENCH_O/uml
+#                   (uml/stage.sh; initramfs.sh puts it at /uml)
+#   report RELEASE  turn build/RELEASE/bench.csv, vrbench.csv and
+#                   umlbench.csv (what the guest wrote to ttyS1) into
+#                   $BENCH_RESULTS/RELEASE.{md,csv} (uml-RELEASE.{md,csv}
+#                   when BENCH_SECTIONS=u) and print the tables
+#                   (bench/report.sh)
 set -euo pipefail
 # shellcheck source=tests/harness/common.sh
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
@@ -46,15 +50,36 @@ build)
 		printf '%s, built %s\n' "$vr_desc" "$(date -u '+%Y-%m-%d %H:%M:%S UTC')" >"$BENCH_O/vmexec-run-source.txt"
 		;;
 	esac
+	case "$BENCH_SECTIONS" in
+	*u*)
+		# User-mode Linux (run.sh built both binaries before the qemu lock;
+		# here they are current): staged as for make uml-check.
+		# shellcheck source=uml/stage.sh
+		. "$REPO_DIR/uml/stage.sh"
+		uml_stock=$(bash "$REPO_DIR/uml/build.sh" path stock)
+		uml_vmexec=$(bash "$REPO_DIR/uml/build.sh" path vmexec)
+		log "staging User-mode Linux (section u) in $BENCH_O/uml: $uml_stock, $uml_vmexec"
+		uml_stage "$BENCH_O/uml" "$uml_stock" "$uml_vmexec"
+		printf 'stock UML %s, patched UML %s (uml/*.patch at commit %s%s)\n' \
+			"$(basename -- "$(dirname -- "$uml_stock")" | cut -c1-12)" \
+			"$(basename -- "$(dirname -- "$uml_vmexec")" | cut -c1-12)" \
+			"$(git -C "$REPO_DIR" rev-parse --short=12 HEAD 2>/dev/null || echo unknown)" \
+			"$(git -C "$REPO_DIR" diff --quiet HEAD -- uml 2>/dev/null || echo ', uml/ with uncommitted changes')" \
+			>"$BENCH_O/uml-source.txt"
+		;;
+	*) rm -rf -- "$BENCH_O/uml" "$BENCH_O/uml-source.txt" ;;
+	esac
 	;;
 report)
 	[ $# -eq 2 ] || die "usage: bench.sh report RELEASE"
 	rel=$2
 	csv=$(build_dir "$rel")/bench.csv
 	vrcsv=$(build_dir "$rel")/vrbench.csv
-	[ -s "$csv" ] || [ -s "$vrcsv" ] || die "$csv and $vrcsv are both missing or empty"
+	umlcsv=$(build_dir "$rel")/umlbench.csv
+	[ -s "$csv" ] || [ -s "$vrcsv" ] || [ -s "$umlcsv" ] || die "$csv, $vrcsv and $umlcsv are all missing or empty"
 	[ -s "$csv" ] || csv=
 	[ -s "$vrcsv" ] || vrcsv=
+	[ -s "$umlcsv" ] || umlcsv=
 	mkdir -p "$BENCH_RESULTS"
 	smp=$QEMU_SMP
 	if [ "$ICOUNT" = 1 ]; then
@@ -85,8 +110,16 @@ report)
 	if [ -n "$vrcsv" ] && [ -s "$BENCH_O/vmexec-run-source.txt" ]; then
 		src_desc="$src_desc; vmexec-run: $(cat -- "$BENCH_O/vmexec-run-source.txt")"
 	fi
+	if [ -n "$umlcsv" ] && [ -s "$BENCH_O/uml-source.txt" ]; then
+		src_desc="$src_desc; User-mode Linux: $(cat -- "$BENCH_O/uml-source.txt")"
+	fi
+	# A run of section u alone writes uml-RELEASE.{md,csv}, so that it does
+	# not replace the tables of the other sections' run.
+	name=$rel
+	[ "$BENCH_SECTIONS" != u ] || name=uml-$rel
 	BENCH_COMMAND=${BENCH_COMMAND:-make bench} QEMU_DESC=$qemu_desc SRC_DESC=$src_desc \
-		bash "$BENCH_SRC/report.sh" "$csv" "$rel" "$BENCH_RESULTS" ${vrcsv:+"$vrcsv"}
+		UML_CSV=$umlcsv RESULTS_NAME=$name \
+		bash "$BENCH_SRC/report.sh" "$csv" "$rel" "$BENCH_RESULTS" "$vrcsv"
 	;;
 *) die "usage: bench.sh build | report RELEASE" ;;
 esac

@@ -3,7 +3,8 @@
 # and judge the run. MODE is check (run the suites), demo (vmexec-demo) or
 # bench (/bench/vmexec-bench; its CSV comes back on ttyS1 and is written to
 # build/RELEASE/bench.csv; section g's vmexec-run-bench CSV to
-# build/RELEASE/vrbench.csv) or uml (/uml/run.sh, from uml/check.sh).
+# build/RELEASE/vrbench.csv; section u's User-mode Linux CSV to
+# build/RELEASE/umlbench.csv) or uml (/uml/run.sh, from uml/check.sh).
 #
 # Passes only if the guest wrote its pass token for RELEASE to the second
 # serial port (ttyS1 -> $VMEXEC_CACHE/build/RELEASE/ttyS1.log) and the
@@ -38,10 +39,11 @@ tokfile=$bdir/ttyS1.log
 summary=$bdir/check-summary.txt
 benchcsv=$bdir/bench.csv
 vrbenchcsv=$bdir/vrbench.csv
+umlbenchcsv=$bdir/umlbench.csv
 [ -s "$vmlinuz" ] || die "$vmlinuz missing: run 'make fetch'"
 [ -s "$initrd" ] || die "$initrd missing: pack the initramfs first"
 rm -f -- "$console" "$tokfile" "$summary"
-[ "$mode" != bench ] || rm -f -- "$benchcsv" "$vrbenchcsv"
+[ "$mode" != bench ] || rm -f -- "$benchcsv" "$vrbenchcsv" "$umlbenchcsv"
 
 # Leave the guest time to dump its kernel log before the host gives up.
 test_timeout=$((BOOT_TIMEOUT > 180 ? BOOT_TIMEOUT - 90 : BOOT_TIMEOUT / 2))
@@ -134,13 +136,20 @@ if [ "$mode" = bench ]; then
 	tr -d '\r' <"$tokfile" 2>/dev/null |
 		sed -n '/^VMEXEC-VRBENCH-CSV-BEGIN$/,/^VMEXEC-VRBENCH-CSV-END$/p' |
 		sed '1d;$d' >"$vrbenchcsv" || true
+	tr -d '\r' <"$tokfile" 2>/dev/null |
+		sed -n '/^VMEXEC-UMLBENCH-CSV-BEGIN$/,/^VMEXEC-UMLBENCH-CSV-END$/p' |
+		sed '1d;$d' >"$umlbenchcsv" || true
 	[ -s "$benchcsv" ] || rm -f -- "$benchcsv"
 	[ -s "$vrbenchcsv" ] || rm -f -- "$vrbenchcsv"
-	if [ -n "$(printf '%s' "$BENCH_SECTIONS" | tr -d g)" ] && [ ! -s "$benchcsv" ]; then
+	[ -s "$umlbenchcsv" ] || rm -f -- "$umlbenchcsv"
+	if [ -n "$(printf '%s' "$BENCH_SECTIONS" | tr -d gu)" ] && [ ! -s "$benchcsv" ]; then
 		[ -n "$fail" ] || fail="no benchmark CSV on ttyS1"
 	fi
 	case "$BENCH_SECTIONS" in
 	*g*) [ -s "$vrbenchcsv" ] || [ -n "$fail" ] || fail="no vmexec-run workload CSV (section g) on ttyS1" ;;
+	esac
+	case "$BENCH_SECTIONS" in
+	*u*) [ -s "$umlbenchcsv" ] || [ -n "$fail" ] || fail="no User-mode Linux CSV (section u) on ttyS1" ;;
 	esac
 fi
 

@@ -16,7 +16,8 @@
 # cached go to /lib/modules/vmexec-bench (with their load-order) and the
 # host's /usr/sbin/mke2fs (with its libraries, as strace) and
 # /etc/mke2fs.conf come along: the guest's /init makes an ext4 file system
-# on a brd RAM disk with them.
+# on a brd RAM disk with them. If it has u (User-mode Linux), $BENCH_O/uml
+# (staged by bench.sh build with uml/stage.sh) goes under /uml.
 # With "uml" (uml/check.sh): every file of $UML_STAGE goes under /uml as is
 # (User-mode Linux binaries, their initramfs, run.sh), /tests stays empty.
 set -euo pipefail
@@ -154,6 +155,14 @@ copy_ext4() {
 }
 if [ -n "$bench" ]; then
 	case "${BENCH_SECTIONS:-abcdeg}" in *g*) copy_strace ;; esac
+	# Section u: what tests/harness/bench.sh build staged (uml/stage.sh).
+	case "${BENCH_SECTIONS:-abcdeg}" in
+	*u*)
+		[ -x "$BENCH_O/uml/bench.sh" ] || die "$BENCH_O/uml/bench.sh is missing: tests/harness/bench.sh build stages it for section u"
+		mkdir -p "$stage/uml"
+		cp -a -- "$BENCH_O/uml"/. "$stage/uml/"
+		;;
+	esac
 	case "${BENCH_SECTIONS:-abcdeg}" in *d*) copy_ext4 ;; esac
 fi
 

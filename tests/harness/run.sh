@@ -8,7 +8,8 @@
 #   bench   build bench/ (BENCH_O) and, for section g, vmexec-run
 #           ($TESTS_O/bin), then per kernel: module,
 #           initramfs with /bench (and strace), boot, run /bench/vmexec-bench
-#           and /bench/vmexec-run-bench; bench/report.sh prints the tables
+#           and /bench/vmexec-run-bench (section u: /uml/bench.sh, User-mode
+#           Linux, its binaries built first); bench/report.sh prints the tables
 #           and writes them to $BENCH_RESULTS (markdown and CSV)
 #
 # Kernels run one after another; a failing kernel does not stop the next.
@@ -27,6 +28,11 @@ esac
 need_cmd flock
 
 H=$HARNESS_DIR
+# Section u (User-mode Linux): its binaries are built (uml/build.sh, minutes
+# when an input changed; a lock of its own) before the qemu lock is taken.
+if [ "$mode" = bench ]; then
+	case "${BENCH_SECTIONS:-}" in *u*) bash "$REPO_DIR/uml/build.sh" build ;; esac
+fi
 mkdir -p "$VMEXEC_CACHE"
 exec 9>"$VMEXEC_CACHE/.lock"
 if ! flock -n 9; then
@@ -47,7 +53,7 @@ fi
 
 if [ "$mode" = bench ]; then
 	case "$BENCH_SECTIONS" in
-	'' | *[!a-gt]*) die "BENCH_SECTIONS=$BENCH_SECTIONS: use letters a-g and t (default abcdeg)" ;;
+	'' | *[!a-gtu]*) die "BENCH_SECTIONS=$BENCH_SECTIONS: use letters a-g, t and u (default abcdeg)" ;;
 	esac
 	bash "$H/bench.sh" build
 	# A benchmark boot runs far longer than the suites (a-e about 10
@@ -93,7 +99,8 @@ for series in "$@"; do
 		;;
 	bench)
 		# No table from an earlier boot when this one fails before booting.
-		rm -f -- "$(build_dir "$rel")/bench.csv" "$(build_dir "$rel")/vrbench.csv"
+		rm -f -- "$(build_dir "$rel")/bench.csv" "$(build_dir "$rel")/vrbench.csv" \
+			"$(build_dir "$rel")/umlbench.csv"
 		bash "$H/kernel.sh" image "$rel" || stage=fetch
 		# Section D's ext4 file system needs modules of the kernel package.
 		case "$BENCH_SECTIONS" in
@@ -104,7 +111,8 @@ for series in "$@"; do
 		[ -n "$stage" ] || bash "$H/initramfs.sh" "$rel" bench || stage=initramfs
 		[ -n "$stage" ] || bash "$H/boot.sh" bench "$rel" || stage=boot
 		# A failed row still leaves a table worth printing.
-		if [ -s "$(build_dir "$rel")/bench.csv" ] || [ -s "$(build_dir "$rel")/vrbench.csv" ]; then
+		if [ -s "$(build_dir "$rel")/bench.csv" ] || [ -s "$(build_dir "$rel")/vrbench.csv" ] ||
+			[ -s "$(build_dir "$rel")/umlbench.csv" ]; then
 			bash "$H/bench.sh" report "$rel" || stage=${stage:-report}
 		fi
 		;;
