@@ -155,7 +155,8 @@ function uml_table(    i, r, desc, want, x, ctl, icount, unit) {
 	if (meta["uml_scale"] != 1)
 		printf "- **operation counts scaled by %s (debug run, not a publishable table)**\n", meta["uml_scale"]
 	printf "- figures: %s per operation, median (min-max) over the measured runs; ratios of medians\n", unit
-	printf "- VMEXEC_IOC_GET_STATS at halt, printed by the last vmexec boot: %s\n\n", meta["uml_stats"]
+	printf "- VMEXEC_IOC_GET_STATS at halt, printed by the last vmexec boot: %s\n", meta["uml_stats"]
+	printf "- UML boots repeated because the UML process died (figures discarded): %s\n\n", meta["uml_retries"]
 	printf "| row | operation | ops/run | stock UML | patched, ptrace | patched, vmexec | stock / vmexec | ptrace / stock |\n"
 	printf "|---|---|--:|--:|--:|--:|--:|--:|\n"
 	for (i = 1; i <= numl; i++) {

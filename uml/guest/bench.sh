@@ -62,8 +62,23 @@ raw=/tmp/uml-bench.raw
 
 # uml CONFIG SCRIPT OUT: boot UML on SCRIPT, pinned to CPU 0, timed from
 # outside; OUT gets console.log (with the outside time as its last line),
-# kernel.log, smoke.out and smoke.rc.
+# kernel.log, smoke.out and smoke.rc. A UML process that dies (exit status
+# not 0: stock UML was seen killed by SIGABRT after "reboot: Power down")
+# is booted once more; every such boot is printed and counted in the CSV's
+# #meta,uml_retries, and its figures are discarded.
+retries=0
+retried=
 uml() {
+	uml_once "$@" && return 0
+	[ "$rc" -ne 0 ] || return 1
+	retries=$((retries + 1))
+	retried="${retried:+$retried; }$c $2 run $r (exit $rc)"
+	say "booting $c on $2 again (run $r): UML exited $rc"
+	fail=0
+	uml_once "$@"
+}
+
+uml_once() {
 	c=$1
 	bin=/uml/linux-vmexec
 	[ "$c" != stock ] || bin=/uml/linux-stock
@@ -158,6 +173,7 @@ say "$r runs in $secs s"
 	echo "#meta,uml_seconds,$secs"
 	echo "#meta,uml_counts,\"getppid/stat/read $n_sys, dd $n_dd bytes, touch $n_touch pages, fork $n_fork, /bin/true $n_true\""
 	echo "#meta,uml_scale,$scale"
+	echo "#meta,uml_retries,\"$retries${retried:+: $retried}\""
 	echo "#meta,uml_stats,\"$(grep '^vmexec: .* address spaces closed: ' /tmp/uml-bench-vmexec/kernel.log)\""
 	echo "uml_row,config,runs,median_ns,min_ns,max_ns,ops,values"
 	for w in getppid:"$n_sys" stat:"$n_sys" read:"$n_sys" dd:"$n_dd" touch:"$n_touch" \
