@@ -130,6 +130,8 @@ BENCH_TIMEOUT ?= 3600
 BENCH_SECTIONS ?= abcdeg
 # ICOUNT=1: figures count guest instructions (qemu -icount); tables go to
 # bench/results/icount/.
+# BENCH_SECTIONS=u (not in the default): User-mode Linux, stock against
+# patched in ptrace and in vmexec mode (uml/guest/bench.sh; bench/README.md).
 ICOUNT ?= 0
 .PHONY: bench
 bench: deps
