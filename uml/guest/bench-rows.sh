@@ -9,11 +9,11 @@
 WORKLOAD_TIME=ns
 export WORKLOAD_TIME
 W=/bin/workload
-sys=${ub_sys:-2000}
-dd=${ub_dd:-1000}
-touch=${ub_touch:-500}
-fork=${ub_fork:-20}
-true=${ub_true:-20}
+sys=${ub_sys:-1000}
+dd=${ub_dd:-500}
+touch=${ub_touch:-250}
+fork=${ub_fork:-10}
+true=${ub_true:-10}
 $W getppid "$sys" || exit 1
 $W stat "$sys" || exit 1
 $W read "$sys" || exit 1

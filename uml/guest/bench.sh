@@ -51,11 +51,11 @@ bad() {
 
 # Operation counts per row (a UML boot on bench-rows.sh runs them all).
 count() { awk -v n="$1" -v s="$scale" 'BEGIN { c = int(n * s); print (c < 1) ? 1 : c }'; }
-n_sys=$(count 2000)
-n_dd=$(count 1000)
-n_touch=$(count 500)
-n_fork=$(count 20)
-n_true=$(count 20)
+n_sys=$(count 1000)
+n_dd=$(count 500)
+n_touch=$(count 250)
+n_fork=$(count 10)
+n_true=$(count 10)
 deadline=$(($(date +%s) + limit))
 raw=/tmp/uml-bench.raw
 : >"$raw"
