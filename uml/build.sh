@@ -98,10 +98,11 @@ prepare_patched_tree() {
 		cp -al -- "$pristine" "$tree"
 		touch "$tree/.linked"
 	fi
-	# Undo the previous patches: pristine files back (mtime kept), new files
-	# gone; the patched versions are kept in $prev, so that a file the new
-	# patches leave as it was gets its old mtime back (mm_id.h, included
-	# almost everywhere, would otherwise rebuild the whole tree).
+	# Undo the previous patches: pristine files back (as new files: their
+	# objects were built from the patched text), new files gone; the patched
+	# versions are kept in $prev, so that a file the new patches leave as it
+	# was gets its old mtime back (mm_id.h, included almost everywhere, would
+	# otherwise rebuild the whole tree).
 	prev=$(dirname "$tree")/prev
 	rm -rf -- "$prev"
 	mkdir -p "$prev"
@@ -113,7 +114,7 @@ prepare_patched_tree() {
 			fi
 			if [ -e "$pristine/$f" ]; then
 				cmp -s -- "$pristine/$f" "$tree/$f" ||
-					cp -p --remove-destination -- "$pristine/$f" "$tree/$f"
+					cp --remove-destination -- "$pristine/$f" "$tree/$f"
 			else
 				rm -f -- "$tree/$f"
 			fi
