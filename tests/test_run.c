@@ -1788,6 +1788,21 @@ static TCase *run_tcase(const char *name)
 }
 
 /* One TCase per behaviour. */
+/* The single-step rules, run directly and through a context. */
+static void add_single_step_tests(TCase *tc)
+{
+	tcase_add_test(tc, test_run_step_reports_each_rip_in_order);
+	tcase_add_test(tc, test_run_step_needs_sigtrap_in_sigmask);
+	tcase_add_test(tc, test_run_step_unknown_flags_rejected);
+	tcase_add_test(tc, test_run_step_onto_syscall_exits_syscall_first);
+	tcase_add_test(tc, test_run_step_onto_int80_exits_syscall);
+	tcase_add_test(tc, test_run_step_onto_sysenter_exits_as_unstepped);
+	tcase_add_test(tc, test_run_step_onto_passthrough_call_exits);
+	tcase_add_test(tc, test_run_step_fault_reported_not_trap);
+	tcase_add_test(tc, test_run_step_onto_int3_reports_breakpoint);
+	tcase_add_test(tc, test_run_without_step_tf_never_traps);
+}
+
 Suite *suite_run(void)
 {
 	Suite *s = suite_create("run");
@@ -1849,16 +1864,7 @@ Suite *suite_run(void)
 	/* VMEXEC_RUN_SINGLE_STEP: one instruction per run. */
 	tc = run_tcase("single_step");
 	tcase_add_test(tc, test_run_step_feature_present);
-	tcase_add_test(tc, test_run_step_reports_each_rip_in_order);
-	tcase_add_test(tc, test_run_step_needs_sigtrap_in_sigmask);
-	tcase_add_test(tc, test_run_step_unknown_flags_rejected);
-	tcase_add_test(tc, test_run_step_onto_syscall_exits_syscall_first);
-	tcase_add_test(tc, test_run_step_onto_int80_exits_syscall);
-	tcase_add_test(tc, test_run_step_onto_sysenter_exits_as_unstepped);
-	tcase_add_test(tc, test_run_step_onto_passthrough_call_exits);
-	tcase_add_test(tc, test_run_step_fault_reported_not_trap);
-	tcase_add_test(tc, test_run_step_onto_int3_reports_breakpoint);
-	tcase_add_test(tc, test_run_without_step_tf_never_traps);
+	add_single_step_tests(tc);
 	suite_add_tcase(s, tc);
 
 	/*
@@ -1890,16 +1896,7 @@ Suite *suite_run(void)
 	tcase_add_test(tc, test_passthrough_runs_in_place);
 	tcase_add_test(tc, test_passthrough_not_in_set_exits);
 	tcase_add_test(tc, test_passthrough_blocking_read_restarts);
-	tcase_add_test(tc, test_run_step_reports_each_rip_in_order);
-	tcase_add_test(tc, test_run_step_needs_sigtrap_in_sigmask);
-	tcase_add_test(tc, test_run_step_unknown_flags_rejected);
-	tcase_add_test(tc, test_run_step_onto_syscall_exits_syscall_first);
-	tcase_add_test(tc, test_run_step_onto_int80_exits_syscall);
-	tcase_add_test(tc, test_run_step_onto_sysenter_exits_as_unstepped);
-	tcase_add_test(tc, test_run_step_onto_passthrough_call_exits);
-	tcase_add_test(tc, test_run_step_fault_reported_not_trap);
-	tcase_add_test(tc, test_run_step_onto_int3_reports_breakpoint);
-	tcase_add_test(tc, test_run_without_step_tf_never_traps);
+	add_single_step_tests(tc);
 	suite_add_tcase(s, tc);
 	return s;
 }
