@@ -21,8 +21,35 @@ fail=0
 
 say() { echo "uml-run: $*"; }
 
-# boot NAME BINARY [UML ARGS...]
+# halt_abort DIR RC: whether the run in DIR ended in UML 6.12's own abort at
+# halt: killed by SIGABRT (exit status 134) after its smoke script exited 0
+# and the kernel printed "reboot: Power down". Stock UML does this as well as
+# both modes of the patched binary, rarely and not seen twice in a row
+# (uml/README.md); the caller boots such a run once more. UML's last kernel
+# log lines are printed as uml-run lines, which the harness's summary shows.
+halt_abort() {
+	[ "$2" -eq 134 ] && [ "$(cat "$1/smoke.rc" 2>/dev/null)" = 0 ] &&
+		grep -q 'reboot: Power down' "$1/console.log" 2>/dev/null || return 1
+	say "UML killed by SIGABRT at halt; the end of its kernel log:"
+	tail -n 8 "$1/kernel.log" | sed 's/^/uml-run:   /'
+	return 0
+}
+
+# boot NAME BINARY [UML ARGS...]: boot_once, and once more after UML's
+# abort at halt; a second failure of any kind fails the check.
 boot() {
+	boot_once "$@" && return 0
+	if halt_abort "/tmp/uml-$1" "$rc"; then
+		say "$1: booting again"
+		boot_once "$@" && return 0
+	fi
+	say "FAIL: $1"
+	fail=1
+}
+
+# boot_once NAME BINARY [UML ARGS...]: one UML boot on smoke.sh, output in
+# /tmp/uml-NAME; true if UML exited 0 and so did smoke.sh.
+boot_once() {
 	name=$1
 	bin=$2
 	shift 2
@@ -40,10 +67,7 @@ boot() {
 	sed "s/^/uml-$name-console: /" "$out/console.log"
 	sed "s/^/uml-$name-kernel: /" "$out/kernel.log" | tail -n 40
 	sed "s/^/uml-$name-smoke: /" "$out/smoke.out" 2>/dev/null
-	if [ "$rc" -ne 0 ] || [ "$(cat "$out/smoke.rc" 2>/dev/null)" != 0 ]; then
-		say "FAIL: $name"
-		fail=1
-	fi
+	[ "$rc" -eq 0 ] && [ "$(cat "$out/smoke.rc" 2>/dev/null)" = 0 ]
 }
 
 # The stub of /bin/workload hold: the process with its page at 0x5a5a0000
@@ -65,8 +89,22 @@ holder_stub() {
 
 # stubkill: UML in vmexec mode runs stubkill.sh; once its holder process has
 # its page, SIGKILL that process's stub from here. The holder must die
-# (fatal SIGSEGV from UML), UML must go on and halt normally.
+# (fatal SIGSEGV from UML), UML must go on and halt normally. Booted once
+# more after UML's abort at halt, as boot() does.
 stubkill() {
+	stubkill_once && return 0
+	if [ -n "$stub" ] && grep -qx 'holder ended: status 139' /tmp/uml-stubkill/smoke.out &&
+		grep -qx 'UML still runs processes: ok' /tmp/uml-stubkill/smoke.out &&
+		halt_abort /tmp/uml-stubkill "$rc"; then
+		say "stubkill: booting again"
+		stubkill_once && return 0
+	fi
+	say "FAIL: stubkill"
+	fail=1
+}
+
+# stubkill_once: one such boot; true if it passed.
+stubkill_once() {
 	out=/tmp/uml-stubkill
 	rm -rf "$out"
 	mkdir -p "$out"
@@ -86,19 +124,15 @@ stubkill() {
 		say "stubkill: killing stub $stub (UML is $uml; the stub's $(grep PPid "/proc/$stub/status" | tr -d '\t'))"
 		kill -KILL "$stub"
 	else
-		say "FAIL: stubkill: no stub with a page at 0x5a5a0000 found"
-		fail=1
+		say "stubkill: no stub with a page at 0x5a5a0000 found"
 	fi
 	wait "$uml"
 	rc=$?
 	say "stubkill: UML exited $rc; stubkill.sh exit status $(cat "$out/smoke.rc" 2>/dev/null || echo none)"
 	sed "s/^/uml-stubkill-smoke: /" "$out/smoke.out" 2>/dev/null
 	grep -v '^busybox: ' "$out/kernel.log" | tail -n 5 | sed "s/^/uml-stubkill-kernel: /"
-	if [ "$rc" -ne 0 ] || ! grep -qx 'holder ended: status 139' "$out/smoke.out" ||
-		! grep -qx 'UML still runs processes: ok' "$out/smoke.out"; then
-		say "FAIL: stubkill"
-		fail=1
-	fi
+	[ -n "$stub" ] && [ "$rc" -eq 0 ] && grep -qx 'holder ended: status 139' "$out/smoke.out" &&
+		grep -qx 'UML still runs processes: ok' "$out/smoke.out"
 }
 
 # timing: timing.sh under stock UML, then the patched one with vmexec, each
