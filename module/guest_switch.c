@@ -97,13 +97,21 @@ static void vmexec_bases_read(unsigned long *fsbase, unsigned long *gsbase)
 	local_irq_restore(flags);
 }
 
-static void vmexec_bases_write(unsigned long fsbase, unsigned long gsbase)
+/*
+ * Load the user FS/GS bases, skipping the (serialising) writes of a base the
+ * CPU already holds: @cur_fs and @cur_gs are what vmexec_bases_read() found,
+ * with nothing that reloads a base (a segment load) since.
+ */
+static void vmexec_bases_write(unsigned long fsbase, unsigned long gsbase,
+			       unsigned long cur_fs, unsigned long cur_gs)
 {
 	unsigned long flags;
 
 	local_irq_save(flags);
-	x86_fsbase_write_cpu(fsbase);
-	wrmsrl(MSR_KERNEL_GS_BASE, gsbase);
+	if (fsbase != cur_fs)
+		x86_fsbase_write_cpu(fsbase);
+	if (gsbase != cur_gs)
+		wrmsrl(MSR_KERNEL_GS_BASE, gsbase);
 	current->thread.fsbase = fsbase;
 	current->thread.gsbase = gsbase;
 	local_irq_restore(flags);
@@ -135,7 +143,7 @@ static void vmexec_cpu_enter(struct vmexec_cpu_save *save, const struct vmexec_r
 	savesegment(fs, save->fsindex);
 	savesegment(gs, save->gsindex);
 	vmexec_bases_read(&save->fsbase, &save->gsbase);
-	vmexec_bases_write(regs->fs_base, regs->gs_base);
+	vmexec_bases_write(regs->fs_base, regs->gs_base, save->fsbase, save->gsbase);
 	preempt_enable();
 
 	save->rseq = tsk->rseq;
@@ -170,13 +178,16 @@ static void vmexec_cpu_leave(struct vmexec_cpu_save *save, struct vmexec_regs *r
 	if (sel != save->fsindex) {
 		loadsegment(fs, save->fsindex);
 		tsk->thread.fsindex = save->fsindex;
+		/* The load replaced the base: whatever it was, write ours. */
+		fsbase = ~save->fsbase;
 	}
 	savesegment(gs, sel);
 	if (sel != save->gsindex) {
 		load_gs_index(save->gsindex);
 		tsk->thread.gsindex = save->gsindex;
+		gsbase = ~save->gsbase;
 	}
-	vmexec_bases_write(save->fsbase, save->gsbase);
+	vmexec_bases_write(save->fsbase, save->gsbase, fsbase, gsbase);
 	preempt_enable();
 
 	tsk->rseq = save->rseq;

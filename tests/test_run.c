@@ -1249,6 +1249,56 @@ START_TEST(test_run_segments_restored)
 END_TEST
 
 /*
+ * mov $0x2b,%eax; mov %eax,%fs; mov %eax,%gs; wrfsbase %rbx; wrgsbase %rbp;
+ * mov $1,%eax; syscall
+ */
+static const unsigned char code_selectors_bases[] = {
+	0xb8, 0x2b, 0x00, 0x00, 0x00, 0x8e, 0xe0, 0x8e, 0xe8,
+	0xf3, 0x48, 0x0f, 0xae, 0xd3, 0xf3, 0x48, 0x0f, 0xae, 0xdd,
+	0xb8, 0x01, 0x00, 0x00, 0x00, 0x0f, 0x05,
+};
+
+/*
+ * The caller gets its FS/GS bases back even when the guest's bases equal
+ * them but its FS/GS selectors do not: putting the caller's selectors back
+ * reloads the bases, so they are written after that, whatever they were.
+ */
+START_TEST(test_run_caller_bases_restored_after_guest_selector_loads)
+{
+	unsigned long fs_before, gs_before, fs_after, gs_after;
+	unsigned short fs_sel, gs_sel, fs_sel_after, gs_sel_after;
+	struct vmexec_run run;
+	struct stub s;
+
+	ck_assert_int_eq(syscall(SYS_arch_prctl, 0x1003 /* ARCH_GET_FS */, &fs_before), 0);
+	ck_assert_int_eq(syscall(SYS_arch_prctl, 0x1004 /* ARCH_GET_GS */, &gs_before), 0);
+	ck_assert_uint_ne(fs_before, 0);
+	__asm__ volatile("mov %%fs, %0; mov %%gs, %1" : "=r"(fs_sel), "=r"(gs_sel));
+	ck_assert_uint_ne(fs_sel, 0x2b);
+	stub_start(&s);
+	stub_poke(&s, CODE_ADDR, code_selectors_bases, sizeof(code_selectors_bases));
+	run_init(&run, CODE_ADDR);
+	run.regs.fs_base = DATA_ADDR;
+	run.regs.gs_base = DATA_ADDR;
+	run.regs.rbx = fs_before;
+	run.regs.rbp = gs_before;
+	ck_assert_int_eq(run_guest(&s, &run), 0);
+	ck_assert_uint_eq(run.exit_reason, VMEXEC_EXIT_SYSCALL);
+	ck_assert_uint_eq(run.regs.fs_base, fs_before);
+	ck_assert_uint_eq(run.regs.gs_base, gs_before);
+	__asm__ volatile("mov %%fs, %0; mov %%gs, %1" : "=r"(fs_sel_after), "=r"(gs_sel_after));
+	ck_assert_uint_eq(fs_sel_after, fs_sel);
+	ck_assert_uint_eq(gs_sel_after, gs_sel);
+	ck_assert_int_eq(syscall(SYS_arch_prctl, 0x1003, &fs_after), 0);
+	ck_assert_int_eq(syscall(SYS_arch_prctl, 0x1004, &gs_after), 0);
+	ck_assert_uint_eq(fs_after, fs_before);
+	ck_assert_uint_eq(gs_after, gs_before);
+	ck_assert_int_eq(tls_canary, 77);
+	stub_stop(&s);
+}
+END_TEST
+
+/*
  * Pass-through (VMEXEC_IOC_SET_PASSTHROUGH). Guest code is assembled here
  * and copied into the stub; inputs arrive in callee-saved registers.
  */
@@ -1838,6 +1888,7 @@ Suite *suite_run(void)
 	tcase_add_test(tc, test_run_rseq_never_written_into_target);
 	tcase_add_test(tc, test_run_traced_caller_sees_no_guest);
 	tcase_add_test(tc, test_run_segments_restored);
+	tcase_add_test(tc, test_run_caller_bases_restored_after_guest_selector_loads);
 	tcase_add_test(tc, test_run_threads_share_binding);
 	tcase_add_test(tc, test_run_two_bindings);
 	suite_add_tcase(s, tc);
@@ -1886,6 +1937,7 @@ Suite *suite_run(void)
 	tcase_add_test(tc, test_run_rseq_never_written_into_target);
 	tcase_add_test(tc, test_run_traced_caller_sees_no_guest);
 	tcase_add_test(tc, test_run_segments_restored);
+	tcase_add_test(tc, test_run_caller_bases_restored_after_guest_selector_loads);
 	tcase_add_test(tc, test_run_two_bindings);
 	tcase_add_test(tc, test_run_sigkill_caller);
 	tcase_add_test(tc, test_run_target_exits);
