@@ -678,6 +678,94 @@ START_TEST(test_run_rseq_never_written_into_target)
 }
 END_TEST
 
+/*
+ * rbx: a flag shared with the caller. movl $1,(%rbx); 1: cmpl $2,(%rbx);
+ * jne 1b; mov $1,%eax; syscall
+ */
+static const unsigned char code_flag_wait[] = {
+	0xc7, 0x03, 0x01, 0x00, 0x00, 0x00,
+	0x83, 0x3b, 0x02, 0x75, 0xfb,
+	0xb8, 0x01, 0x00, 0x00, 0x00, 0x0f, 0x05,
+};
+
+struct migrate_arg {
+	volatile int *flag;
+	pid_t tid;
+	int err;
+};
+
+/* Once the guest says it runs, move its thread to CPU 1; then let it go on. */
+static void *migrate_guest_thread(void *p)
+{
+	struct migrate_arg *a = p;
+	cpu_set_t cpu1;
+
+	while (__atomic_load_n(a->flag, __ATOMIC_ACQUIRE) != 1)
+		;
+	CPU_ZERO(&cpu1);
+	CPU_SET(1, &cpu1);
+	a->err = sched_setaffinity(a->tid, sizeof(cpu1), &cpu1) ? errno : 0;
+	__atomic_store_n(a->flag, 2, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+/*
+ * A thread moved to another CPU while in guest mode returns with its own
+ * rseq area telling the CPU it is on now.
+ */
+START_TEST(test_run_rseq_cpu_id_current_after_migration_in_guest_mode)
+{
+	struct migrate_arg arg = { .tid = gettid() };
+	struct rseq_abi *mine;
+	unsigned int cpu;
+	struct vmexec_run run;
+	cpu_set_t cpu0, cpu1;
+	pthread_t th;
+	struct stub s;
+
+	if (!__rseq_size) {
+		test_skip(__func__, "libc did not register rseq");
+		return;
+	}
+	if (sysconf(_SC_NPROCESSORS_ONLN) < 2) {
+		test_skip(__func__, "one CPU");
+		return;
+	}
+	mine = (struct rseq_abi *)((char *)__builtin_thread_pointer() + __rseq_offset);
+	/* Shared with the stub, a fork of us, at the same address. */
+	arg.flag = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ck_assert_ptr_ne((void *)arg.flag, MAP_FAILED);
+	stub_start(&s);
+	stub_poke(&s, CODE_ADDR, code_flag_wait, sizeof(code_flag_wait));
+
+	CPU_ZERO(&cpu0);
+	CPU_SET(0, &cpu0);
+	ck_assert_int_eq(sched_setaffinity(0, sizeof(cpu0), &cpu0), 0);
+	ck_assert_int_eq(syscall(SYS_getcpu, &cpu, NULL, NULL), 0);
+	ck_assert_uint_eq(cpu, 0);
+	ck_assert_int_eq((int)mine->cpu_id, 0);
+	ck_assert_int_eq(pthread_create(&th, NULL, migrate_guest_thread, &arg), 0);
+	CPU_ZERO(&cpu1);
+	CPU_SET(1, &cpu1);
+	ck_assert_int_eq(pthread_setaffinity_np(th, sizeof(cpu1), &cpu1), 0);
+
+	run_init(&run, CODE_ADDR);
+	run.regs.rbx = (unsigned long)arg.flag;
+	ck_assert_int_eq(run_guest(&s, &run), 0);
+	ck_assert_int_eq(pthread_join(th, NULL), 0);
+	ck_assert_int_eq(arg.err, 0);
+	ck_assert_uint_eq(run.exit_reason, VMEXEC_EXIT_SYSCALL);
+	ck_assert_int_eq(*arg.flag, 2);
+	/* The kernel's answer, not libc's (which reads the rseq area). */
+	ck_assert_int_eq(syscall(SYS_getcpu, &cpu, NULL, NULL), 0);
+	ck_assert_uint_eq(cpu, 1);
+	ck_assert_int_eq((int)mine->cpu_id, 1);
+	ck_assert_int_eq((int)mine->cpu_id_start, 1);
+	stub_stop(&s);
+	munmap((void *)arg.flag, 4096);
+}
+END_TEST
+
 #define GUEST_MAGIC	0x5a5a5a5a12345678ULL
 
 /* A tracer of the caller only ever sees the caller's registers. */
@@ -1886,6 +1974,7 @@ Suite *suite_run(void)
 	/* The caller's own state, kept across runs. */
 	tc = run_tcase("caller_state");
 	tcase_add_test(tc, test_run_rseq_never_written_into_target);
+	tcase_add_test(tc, test_run_rseq_cpu_id_current_after_migration_in_guest_mode);
 	tcase_add_test(tc, test_run_traced_caller_sees_no_guest);
 	tcase_add_test(tc, test_run_segments_restored);
 	tcase_add_test(tc, test_run_caller_bases_restored_after_guest_selector_loads);
@@ -1935,6 +2024,7 @@ Suite *suite_run(void)
 	tcase_add_test(tc, test_run_privileged_and_wild_jumps);
 	tcase_add_test(tc, test_run_fault_with_other_signals_pending);
 	tcase_add_test(tc, test_run_rseq_never_written_into_target);
+	tcase_add_test(tc, test_run_rseq_cpu_id_current_after_migration_in_guest_mode);
 	tcase_add_test(tc, test_run_traced_caller_sees_no_guest);
 	tcase_add_test(tc, test_run_segments_restored);
 	tcase_add_test(tc, test_run_caller_bases_restored_after_guest_selector_loads);
