@@ -183,7 +183,8 @@ MAN4 := $(wildcard $(CURDIR)/man/*.4)
 MAN3_LINKS := vmexec_prep_syscall.3:vmexec_syscalls.3 \
 	vmexec_passthrough_init.3:vmexec_passthrough_add.3 \
 	vmexec_run_set_return.3:vmexec_run_prep.3 vmexec_run_fault.3:vmexec_run_prep.3 \
-	vmexec_context_set_xstate.3:vmexec_context_get_xstate.3
+	vmexec_context_set_xstate.3:vmexec_context_get_xstate.3 \
+	vmexec_mem_write.3:vmexec_mem_read.3
 
 .PHONY: lint dkms-check install install-lib install-man install-data \
 	install-check install-dkms uninstall uninstall-dkms deb

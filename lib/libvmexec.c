@@ -124,6 +124,32 @@ VMEXEC_EXPORT int vmexec_run(int fd, struct vmexec_run *run)
 	return vmexec_ioctl(fd, VMEXEC_IOC_RUN, run);
 }
 
+static int do_mem(int fd, unsigned int flags, const struct iovec *local,
+		  const struct iovec *remote, unsigned int count)
+{
+	struct vmexec_mem args;
+
+	memset(&args, 0, sizeof(args));
+	args.size = sizeof(args);
+	args.flags = flags;
+	args.count = count;
+	args.local = (__u64)(uintptr_t)local;
+	args.remote = (__u64)(uintptr_t)remote;
+	return vmexec_ioctl(fd, VMEXEC_IOC_MEM, &args);
+}
+
+VMEXEC_EXPORT int vmexec_mem_read(int fd, const struct iovec *local,
+				  const struct iovec *remote, unsigned int count)
+{
+	return do_mem(fd, 0, local, remote, count);
+}
+
+VMEXEC_EXPORT int vmexec_mem_write(int fd, const struct iovec *local,
+				   const struct iovec *remote, unsigned int count)
+{
+	return do_mem(fd, VMEXEC_MEM_WRITE, local, remote, count);
+}
+
 VMEXEC_EXPORT int vmexec_context(int fd)
 {
 	return vmexec_ioctl(fd, VMEXEC_IOC_CONTEXT, NULL);

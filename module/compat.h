@@ -128,4 +128,13 @@
 #define vmexec_shstk_enabled()	false
 #endif
 
+/* 6.5 dropped the vmas argument of pin_user_pages_remote(). */
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 5, 0)
+#define vmexec_pin_user_pages_remote(mm, start, nr, flags, pages, locked) \
+	pin_user_pages_remote(mm, start, nr, flags, pages, NULL, locked)
+#else
+#define vmexec_pin_user_pages_remote(mm, start, nr, flags, pages, locked) \
+	pin_user_pages_remote(mm, start, nr, flags, pages, locked)
+#endif
+
 #endif /* _VMEXEC_COMPAT_H */

@@ -135,6 +135,8 @@ static long vmexec_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		return vmexec_ioctl_get_stats(vf, uarg);
 	case VMEXEC_IOC_NOSIZE(VMEXEC_IOC_CONTEXT):
 		return vmexec_ioctl_context(vf, file, arg);
+	case VMEXEC_IOC_NOSIZE(VMEXEC_IOC_MEM):
+		return vmexec_ioctl_mem(vf, uarg);
 	}
 	return -ENOTTY;
 }

@@ -186,6 +186,9 @@ long vmexec_ioctl_set_passthrough(struct vmexec_file *vf, void __user *uarg);
 bool vmexec_syscall_allowed(unsigned long nr);
 long vmexec_syscall_regs(struct pt_regs *regs, unsigned long nr);
 
+/* mem.c */
+long vmexec_ioctl_mem(struct vmexec_file *vf, void __user *uarg);
+
 /* seccomp.c */
 int vmexec_seccomp_init(void);
 long vmexec_seccomp_check(unsigned long nr, const struct pt_regs *regs, unsigned long ip);

@@ -11,7 +11,8 @@
  * Every iteration issues one ioctl: API_VERSION, BIND, SYSCALLS, RUN,
  * SET_PASSTHROUGH, GET_STATS, CONTEXT (a new context, its run area mapped),
  * on the context CONTEXT_RUN (RUN's random input written into the run
- * area), GET_XSTATE or SET_XSTATE, or an unknown number (with random size
+ * area), GET_XSTATE or SET_XSTATE, MEM (random segments between a buffer
+ * of its own or bad pointers and the target's pages), or an unknown number (with random size
  * and direction bits too), with
  *  - random and boundary sizes (0, 1, the struct size -1/+0/+1, with zero and
  *    non-zero tails, 4096, 4097, huge), random flags and reserved fields;
@@ -834,10 +835,10 @@ static void fuzz_entry(struct vmexec_syscall *sc)
 static unsigned char *good_buf;	/* BUFSZ bytes, good for any struct */
 static unsigned long op_counts[12];
 enum { OP_VERSION, OP_BIND, OP_SYSCALLS, OP_RUN, OP_PASSTHROUGH, OP_STATS, OP_CONTEXT,
-	OP_CONTEXT_RUN, OP_CONTEXT_XSTATE, OP_UNKNOWN };
+	OP_CONTEXT_RUN, OP_CONTEXT_XSTATE, OP_MEM, OP_UNKNOWN };
 static const char *const op_names[] = {
 	"API_VERSION", "BIND", "SYSCALLS", "RUN", "SET_PASSTHROUGH", "GET_STATS", "CONTEXT",
-	"CONTEXT_RUN", "CONTEXT_XSTATE", "unknown",
+	"CONTEXT_RUN", "CONTEXT_XSTATE", "MEM", "unknown",
 };
 
 /* The number with random size bits: the module ignores them. */
@@ -903,6 +904,10 @@ static void op_unknown(void)
 		while (dir == dirs[nr])
 			dir = below(4);
 	}
+	/* MEM's number is ours: only with another direction. */
+	if (type == VMEXEC_IOC_MAGIC && nr == _IOC_NR(VMEXEC_IOC_MEM))
+		while (dir == _IOC_DIR(VMEXEC_IOC_MEM))
+			dir = below(4);
 	cmd = _IOC(dir, type, nr, below(1 << _IOC_SIZEBITS));
 	if (nr == 0 && type == VMEXEC_IOC_MAGIC && dir == _IOC_NONE)
 		cmd = _IOC(_IOC_READ, type, nr, 0);
@@ -1533,6 +1538,107 @@ static void op_context_xstate(void)
 	}
 }
 
+/* ---- MEM: copies between mem_buf (or bad pointers) and the target -------- */
+
+#define MEM_SEGS	8
+static const int errs_mem[] = { EINVAL, E2BIG, EFAULT, ESRCH, ENOMEM, 0 };
+static unsigned char mem_buf[4 * PAGE];	/* the only memory of ours MEM reads into */
+
+/* A local segment: in mem_buf mostly, else a pointer that faults (or page_ro). */
+static struct iovec mem_local(void)
+{
+	struct iovec v;
+	size_t off = below(sizeof(mem_buf));
+
+	v.iov_len = chance(90) ? below(sizeof(mem_buf) - off + 1) : any_value();
+	if (chance(85)) {
+		v.iov_base = mem_buf + off;
+		if (v.iov_len > sizeof(mem_buf) - off)
+			v.iov_len = sizeof(mem_buf) - off;
+		return v;
+	}
+	switch (below(4)) {
+	case 0:
+		v.iov_base = page_ro;
+		break;
+	case 1:
+		/* Straddles into the guard page: never further. */
+		v.iov_base = page_guard + PAGE - below(64);
+		break;
+	default:
+		v.iov_base = place(chance(50) ? P_UNMAPPED : P_KERNEL, NULL, 0, NULL);
+		break;
+	}
+	return v;
+}
+
+static struct iovec mem_remote(void)
+{
+	struct iovec v;
+
+	v.iov_base = (void *)(chance(70) ? DATA_ADDR + below(17 * PAGE) : fuzz_addr());
+	v.iov_len = chance(90) ? below(3 * PAGE) : any_value();
+	return v;
+}
+
+/*
+ * VMEXEC_IOC_MEM: random segments, counts, flags, sizes and vector pointers.
+ * A result is a byte count no larger than either side's total, or an errno
+ * of the table; bad flags, reserved or counts must be EINVAL.
+ */
+static void op_mem(void)
+{
+	struct iovec lv[MEM_SEGS], rv[MEM_SEGS];
+	enum ptr_kind k = pick_ptr_kind(), lk = pick_ptr_kind(), rk = pick_ptr_kind();
+	unsigned char buf[BUFSZ];
+	uint64_t ltotal = 0, rtotal = 0;
+	int dirty, ret, fd = chance(90) ? FD_VMEXEC : FD_OTHER_VM;
+	uint32_t size = pick_size(sizeof(struct vmexec_mem), &dirty);
+	struct vmexec_mem m;
+	char detail[160];
+	unsigned int i, n = below(MEM_SEGS + 1);
+
+	for (i = 0; i < MEM_SEGS; i++) {
+		lv[i] = mem_local();
+		rv[i] = mem_remote();
+	}
+	memset(&m, 0, sizeof(m));
+	m.size = size;
+	m.flags = chance(50) ? VMEXEC_MEM_WRITE : 0;
+	if (chance(5))
+		m.flags = rnd();
+	if (chance(5))
+		m.reserved = rnd();
+	m.count = chance(95) ? n : (chance(50) ? VMEXEC_MEM_MAX + 1 : (uint32_t)rnd());
+	/* The vectors: good ones, or bad pointers (never a valid count past MEM_SEGS). */
+	m.local = (uintptr_t)(lk == P_GOOD || m.count > MEM_SEGS ? (void *)lv :
+			      place(lk == P_RO || lk == P_RACE ? P_UNMAPPED : lk, NULL, 0, NULL));
+	m.remote = (uintptr_t)(rk == P_GOOD || m.count > MEM_SEGS ? (void *)rv :
+			       place(rk == P_RO || rk == P_RACE ? P_UNMAPPED : rk, NULL, 0, NULL));
+	if (m.count > MEM_SEGS && m.count <= VMEXEC_MEM_MAX)
+		m.count = n;
+	for (i = 0; i < m.count && i < MEM_SEGS; i++) {
+		ltotal += lv[i].iov_len;
+		rtotal += rv[i].iov_len;
+	}
+	memset(buf, 0, sizeof(buf));
+	memcpy(buf, &m, sizeof(m));
+	set_tail(buf, sizeof(m), size, dirty);
+	ret = raw_ioctl(fd, mangle_cmd(VMEXEC_IOC_MEM), place(k, buf, BUFSZ, good_buf));
+	snprintf(detail, sizeof(detail),
+		 "size %u flags %#x reserved %#x count %u local %s remote %s ptr %s fd %s",
+		 size, m.flags, m.reserved, m.count, ptr_names[lk], ptr_names[rk], ptr_names[k],
+		 fd == FD_VMEXEC ? "bound" : "unbound");
+	if (check_errno("MEM", ret, errs_mem, detail))
+		return;
+	if (ret > 0 && ((uint64_t)ret > ltotal || (uint64_t)ret > rtotal))
+		fail("MEM copied %d bytes of %llu/%llu [%s]", ret, (unsigned long long)ltotal,
+		     (unsigned long long)rtotal, detail);
+	if (ret >= 0 && k == P_GOOD && size == sizeof(m) &&
+	    ((m.flags & ~VMEXEC_MEM_FLAGS) || m.reserved || m.count > VMEXEC_MEM_MAX))
+		fail("MEM accepted invalid input [%s]", detail);
+}
+
 /* ---- the buddy: plain round trips on the same file, concurrently --------- */
 
 static _Atomic int buddy_stop;
@@ -1718,6 +1824,8 @@ int main(int argc, char **argv)
 			op = OP_CONTEXT_RUN;
 		else if (op < 81)
 			op = OP_CONTEXT_XSTATE;
+		else if (op < 84)
+			op = OP_MEM;
 		else if (op < 87)
 			op = OP_PASSTHROUGH;
 		else if (op < 94)
@@ -1736,6 +1844,7 @@ int main(int argc, char **argv)
 		case OP_CONTEXT: op_context(); break;
 		case OP_CONTEXT_RUN: op_context_run(); break;
 		case OP_CONTEXT_XSTATE: op_context_xstate(); break;
+		case OP_MEM: op_mem(); break;
 		default: op_unknown(); break;
 		}
 		/* Whatever the guests' pass-through calls opened. */

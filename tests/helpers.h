@@ -37,6 +37,7 @@ Suite *suite_run(void);
 Suite *suite_perm(void);
 Suite *suite_security(void);
 Suite *suite_context(void);
+Suite *suite_mem(void);
 
 /*
  * Skip the rest of the current test: prints "SKIP: name: why" and records

@@ -203,6 +203,42 @@ START_TEST(test_audit_syscalls_entries_have_their_records)
 }
 END_TEST
 
+/* In a child: a MEM write of 100 bytes, then one whose target page is unmapped. */
+static int mem_writes(void *arg)
+{
+	static char buf[100];
+	struct iovec lv = { buf, sizeof(buf) }, rv = { (void *)DATA_ADDR, sizeof(buf) };
+	int a, b;
+
+	(void)arg;
+	a = vmexec_mem_write(audit_stub.fd, &lv, &rv, 1);
+	rv.iov_base = (void *)TEST_ADDR(3);
+	b = vmexec_mem_write(audit_stub.fd, &lv, &rv, 1);
+	if (a != 100 || b != -EFAULT)
+		return CHILD_SETUP_ERR + 1000 + a * 10 - b;
+	return 0;
+}
+
+/* A MEM copy gets the audit record of the equivalent process_vm_writev. */
+START_TEST(test_audit_mem_has_process_vm_record)
+{
+	struct audit_nl_syscall recs[3];
+	int res = 1;
+
+	stub_start(&audit_stub);
+	assert_ret(audited_child(SYS_process_vm_writev, "vmexec-t-mem", mem_writes, NULL, &res,
+				 recs, 3), 2);
+	assert_ret(res, 0);
+	ck_assert_int_eq(recs[0].nr, SYS_process_vm_writev);
+	ck_assert_int_eq(recs[0].success, 1);
+	ck_assert_int_eq(recs[0].exit, 100);
+	ck_assert_int_eq(recs[1].nr, SYS_process_vm_writev);
+	ck_assert_int_eq(recs[1].success, 0);
+	ck_assert_int_eq(recs[1].exit, -EFAULT);
+	stub_stop(&audit_stub);
+}
+END_TEST
+
 /* A PTRACE_SYSCALL tracer gets the RUN ioctl's exit stop after a signal exit. */
 START_TEST(test_tracer_sees_run_exit_after_signal_exit)
 {
@@ -895,6 +931,7 @@ Suite *suite_security(void)
 	tcase_add_test(tc, test_audit_signal_exit_leaves_no_record_open);
 	tcase_add_test(tc, test_audit_passthrough_call_has_its_record);
 	tcase_add_test(tc, test_audit_syscalls_entries_have_their_records);
+	tcase_add_test(tc, test_audit_mem_has_process_vm_record);
 	tcase_add_test(tc, test_tracer_sees_run_exit_after_signal_exit);
 	suite_add_tcase(s, tc);
 

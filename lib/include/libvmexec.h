@@ -12,6 +12,7 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/types.h>
+#include <sys/uio.h>
 #include <linux/vmexec.h>
 
 #ifdef __cplusplus
@@ -113,6 +114,19 @@ VMEXEC_MUST_CHECK int vmexec_context_run(int ctxfd);
 VMEXEC_MUST_CHECK int vmexec_context_get_xstate(int ctxfd, void *buf, unsigned int len);
 VMEXEC_MUST_CHECK int vmexec_context_set_xstate(int ctxfd, const void *buf,
 						unsigned int len);
+
+/*
+ * VMEXEC_IOC_MEM: copy from the bound address space into the caller's
+ * memory (read) or back (write), as process_vm_readv(2) and
+ * process_vm_writev(2) on the target: count (at most VMEXEC_MEM_MAX)
+ * segments at local (the caller's) and at remote (the target's), in order.
+ * Returns the number of bytes copied (exact when a fault stopped the copy
+ * part way), or -errno (-EFAULT: a fault before any byte was copied).
+ */
+VMEXEC_MUST_CHECK int vmexec_mem_read(int fd, const struct iovec *local,
+				      const struct iovec *remote, unsigned int count);
+VMEXEC_MUST_CHECK int vmexec_mem_write(int fd, const struct iovec *local,
+				       const struct iovec *remote, unsigned int count);
 
 /*
  * Bytes a vmexec_run.xstate buffer needs on this CPU (CPUID leaf 0xd), or

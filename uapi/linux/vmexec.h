@@ -281,6 +281,35 @@ struct vmexec_xstate {
 
 #define VMEXEC_IOC_CONTEXT_GET_XSTATE _IOW(VMEXEC_IOC_MAGIC, 0x09, struct vmexec_xstate)
 #define VMEXEC_IOC_CONTEXT_SET_XSTATE _IOW(VMEXEC_IOC_MAGIC, 0x0a, struct vmexec_xstate)
+
+/*
+ * VMEXEC_IOC_MEM: copy between the caller's memory and the bound address
+ * space, exactly as process_vm_readv(2) (or, with VMEXEC_MEM_WRITE,
+ * process_vm_writev(2)) on the target would: count struct iovec at local
+ * (the caller's buffers) and count at remote (ranges of the bound address
+ * space), copied in order. Returns the number of bytes copied; the copy
+ * stops at the first fault in either address space and the count is exact.
+ * EFAULT if a fault stopped it before any byte was copied. The target's
+ * protections hold (no forced access): writing into a read-only mapping
+ * faults. The caller's seccomp filter is asked about the equivalent
+ * process_vm_readv or process_vm_writev call.
+ */
+#define VMEXEC_MEM_WRITE	(1U << 0)	/* caller's memory -> bound address space */
+#define VMEXEC_MEM_FLAGS	VMEXEC_MEM_WRITE
+
+/* Most segments on each side (UIO_MAXIOV, as process_vm_readv); more: EINVAL. */
+#define VMEXEC_MEM_MAX		1024
+
+struct vmexec_mem {
+	__u32 size;		/* sizeof(struct vmexec_mem) */
+	__u32 flags;		/* VMEXEC_MEM_* */
+	__u32 count;		/* segments at local and at remote */
+	__u32 reserved;		/* must be 0 */
+	__u64 local;		/* pointer to struct iovec[count]: the caller's memory */
+	__u64 remote;		/* pointer to struct iovec[count]: the bound address space */
+};
+
+#define VMEXEC_IOC_MEM		_IOW(VMEXEC_IOC_MAGIC, 0x0b, struct vmexec_mem)
 /*
  * ioctl(fd, VMEXEC_IOC_CHECK_FEATURE, VMEXEC_FEATURE_x): 1 if this module has
  * the feature, 0 if not, also for numbers it does not know. Numbers are
@@ -309,7 +338,9 @@ struct vmexec_xstate {
 #define VMEXEC_FEATURE_CONTEXT		12
 /* VMEXEC_IOC_CONTEXT_GET_XSTATE and VMEXEC_IOC_CONTEXT_SET_XSTATE */
 #define VMEXEC_FEATURE_CONTEXT_XSTATE	13
+/* VMEXEC_IOC_MEM */
+#define VMEXEC_FEATURE_MEM		14
 /* One past the highest number this header defines. */
-#define VMEXEC_FEATURE_COUNT		14
+#define VMEXEC_FEATURE_COUNT		15
 
 #endif /* _UAPI_LINUX_VMEXEC_H */
