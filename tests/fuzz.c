@@ -1624,6 +1624,11 @@ static void op_mem(void)
 	memset(buf, 0, sizeof(buf));
 	memcpy(buf, &m, sizeof(m));
 	set_tail(buf, sizeof(m), size, dirty);
+	/*
+	 * mem_buf holds what earlier reads took from the target's data and
+	 * stack; a write may put it on a code page the guest then runs.
+	 */
+	tcg_sanitize(mem_buf, sizeof(mem_buf));
 	ret = raw_ioctl(fd, mangle_cmd(VMEXEC_IOC_MEM), place(k, buf, BUFSZ, good_buf));
 	snprintf(detail, sizeof(detail),
 		 "size %u flags %#x reserved %#x count %u local %s remote %s ptr %s fd %s",
