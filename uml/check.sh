@@ -41,6 +41,10 @@ if ! flock -n 9; then
 	flock -w "$LOCK_TIMEOUT" 9 || die "lock $VMEXEC_CACHE/.lock still held after $LOCK_TIMEOUT s"
 fi
 
+# The guest tools (vmexec-audit, vmexec-seccomp-exec) for the production-like
+# uml guest (tests/harness/init): initramfs.sh copies $TESTS_O/bin.
+bash "$H/tests.sh"
+
 UML_STAGE=$VMEXEC_CACHE/uml/stage
 export UML_STAGE
 uml_stage "$UML_STAGE" "$stock" "$vm"

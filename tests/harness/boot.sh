@@ -58,11 +58,12 @@ append+=" vmexec_harness.mode=$mode vmexec_harness.test_timeout=$test_timeout"
 # Run time of vmexec-stress and vmexec-fuzz (their defaults if unset).
 [ -z "${VMEXEC_STRESS_TIME:-}" ] || append+=" vmexec_harness.stress_time=$VMEXEC_STRESS_TIME"
 [ -z "${VMEXEC_FUZZ_TIME:-}" ] || append+=" vmexec_harness.fuzz_time=$VMEXEC_FUZZ_TIME"
-if [ "$mode" = check ]; then
+if [ "$mode" = check ] || [ "$mode" = uml ]; then
 	# Like a production host: auditing on (init also loads an exit rule,
 	# so every task has a real audit context) and vsyscall emulation in
-	# execute-only mode; the tests must exercise the module's paths through
-	# audit contexts and vsyscall emulation. Not for bench (timings) or demo.
+	# execute-only mode; the tests and User-mode Linux must exercise the
+	# module's paths through audit contexts and vsyscall emulation. Not for
+	# bench (timings) or demo.
 	append+=" audit=1 vsyscall=xonly"
 fi
 smp=$QEMU_SMP
