@@ -48,12 +48,13 @@ static int do_syscalls(int fd, struct vmexec_syscall *calls,
 	return vmexec_ioctl(fd, VMEXEC_IOC_SYSCALLS, &args);
 }
 
-static int do_bind_pidfd(int fd, int pidfd)
+static int do_bind(int fd, int pidfd, unsigned int flags)
 {
 	struct vmexec_bind args;
 
 	memset(&args, 0, sizeof(args));
 	args.size = sizeof(args);
+	args.flags = flags;
 	args.pidfd = pidfd;
 	return vmexec_ioctl(fd, VMEXEC_IOC_BIND, &args);
 }
@@ -80,7 +81,12 @@ VMEXEC_EXPORT int vmexec_check_feature(int fd, unsigned int feature)
 
 VMEXEC_EXPORT int vmexec_bind_pidfd(int fd, int pidfd)
 {
-	return do_bind_pidfd(fd, pidfd);
+	return do_bind(fd, pidfd, 0);
+}
+
+VMEXEC_EXPORT int vmexec_bind_new_mm(int fd)
+{
+	return do_bind(fd, -1, VMEXEC_BIND_NEW_MM);
 }
 
 VMEXEC_EXPORT int vmexec_bind_pid(int fd, pid_t pid)
@@ -90,7 +96,7 @@ VMEXEC_EXPORT int vmexec_bind_pid(int fd, pid_t pid)
 	pidfd = syscall(__NR_pidfd_open, pid, 0);
 	if (pidfd < 0)
 		return -errno;
-	ret = do_bind_pidfd(fd, pidfd);
+	ret = do_bind(fd, pidfd, 0);
 	close(pidfd);
 	return ret;
 }

@@ -15,6 +15,11 @@
  * pid (the thread group's, also when BIND got a thread's pidfd), and ends
  * for good once no thread of that process uses the mm (it exited, or
  * exec'd into another one).
+ *
+ * VMEXEC_BIND_NEW_MM binds a new, empty mm instead (mm_create.c): no
+ * process, no pid, no access check (nothing in it belongs to anyone else).
+ * The file keeps an mm_users reference on it, so it lives as long as the
+ * file, and work in it never finds it gone.
  */
 #include <linux/file.h>
 #include <linux/pid.h>
@@ -67,25 +72,38 @@ long vmexec_ioctl_bind(struct vmexec_file *vf, void __user *uarg)
 	struct vmexec_bind args;
 	struct mm_struct *mm;
 	struct pid *pid;
+	bool created;
 	int err;
 
 	err = vmexec_copy_args(&args, sizeof(args), uarg);
 	if (err)
 		return err;
-	if (args.flags || args.reserved)
+	if ((args.flags & ~VMEXEC_BIND_FLAGS) || args.reserved)
+		return -EINVAL;
+	created = args.flags & VMEXEC_BIND_NEW_MM;
+	if (created && args.pidfd != -1)
 		return -EINVAL;
 	if (READ_ONCE(vf->mm))
 		return -EBUSY;
 
-	mm = vmexec_pidfd_mm(args.pidfd, &pid);
+	if (created) {
+		mm = vmexec_mm_create();
+		pid = NULL;
+	} else {
+		mm = vmexec_pidfd_mm(args.pidfd, &pid);
+	}
 	if (IS_ERR(mm))
 		return PTR_ERR(mm);
 
 	mmgrab(mm);
-	mmput(mm);
+	/* A created mm is the file's: it keeps the mm_users reference. */
+	if (!created)
+		mmput(mm);
 	spin_lock(&vf->bind_lock);
 	if (vf->mm) {
 		spin_unlock(&vf->bind_lock);
+		if (created)
+			mmput(mm);
 		mmdrop(mm);
 		put_pid(pid);
 		return -EBUSY;
@@ -127,7 +145,7 @@ struct mm_struct *vmexec_get_bound_mm(struct vmexec_file *vf)
 		return ERR_PTR(-EINVAL);
 	if (!mmget_not_zero(mm))
 		return ERR_PTR(-ESRCH);
-	if (!vmexec_target_uses(vf->pid, mm)) {
+	if (vf->pid && !vmexec_target_uses(vf->pid, mm)) {
 		mmput(mm);
 		return ERR_PTR(-ESRCH);
 	}
@@ -136,6 +154,9 @@ struct mm_struct *vmexec_get_bound_mm(struct vmexec_file *vf)
 
 void vmexec_unbind(struct vmexec_file *vf)
 {
+	/* The last reference to a created mm frees its pages now. */
+	if (vf->mm && vmexec_mm_created(vf))
+		mmput(vf->mm);
 	if (vf->mm)
 		mmdrop(vf->mm);
 	put_pid(vf->pid);

@@ -42,6 +42,8 @@ static struct vmexec_gate vmexec_gates[] = {
 	GATE(sched_mm_cid_after_execve, VMEXEC_MM_CID),
 	GATE(pidfd_pid, true),
 	GATE(mm_access, true),
+	GATE(mm_alloc, true),
+	GATE(arch_pick_mmap_layout, true),
 	GATE(lru_gen_migrate_mm, VMEXEC_MM_OWNER && VMEXEC_LRU_GEN),
 	GATE(__audit_syscall_entry, VMEXEC_AUDIT),
 	GATE(__audit_syscall_exit, VMEXEC_AUDIT),
@@ -290,6 +292,18 @@ VMEXEC_GATE struct mm_struct *vmexec_k_mm_access(struct task_struct *task,
 {
 	vmexec_gate_missed(__func__);
 	return ERR_PTR(-EOPNOTSUPP);
+}
+
+VMEXEC_GATE struct mm_struct *vmexec_k_mm_alloc(void)
+{
+	vmexec_gate_missed(__func__);
+	return NULL;
+}
+
+VMEXEC_GATE void vmexec_k_arch_pick_mmap_layout(struct mm_struct *mm,
+						struct rlimit *rlim_stack)
+{
+	vmexec_gate_fatal(__func__);
 }
 
 VMEXEC_GATE void vmexec_k_lru_gen_migrate_mm(struct mm_struct *mm)

@@ -192,6 +192,7 @@ fail_ksyms:
 static void __exit vmexec_exit(void)
 {
 	misc_deregister(&vmexec_misc);
+	vmexec_mm_create_exit();
 	vmexec_hooks_exit();
 	vmexec_ksyms_exit();
 	vmexec_run_exit();

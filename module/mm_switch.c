@@ -75,9 +75,10 @@ static void vmexec_mm_claim_owner(struct mm_struct *mm)
 	task_unlock(tsk);
 }
 
-void vmexec_mm_enter(struct mm_struct *mm, struct vmexec_mm_save *save)
+void vmexec_mm_enter(struct mm_struct *mm, bool created, struct vmexec_mm_save *save)
 {
 	save->mm = current->mm;
+	save->created = created;
 	if (mm != save->mm)
 		vmexec_mm_switch(save->mm, mm);
 }
@@ -93,9 +94,10 @@ void vmexec_mm_leave(struct vmexec_mm_save *save)
 	/*
 	 * A target thread that exited while we ran on its mm may have made
 	 * us the mm's owner (mm_update_next_owner() picks any task whose ->mm
-	 * is the mm). Hand ownership on now that we have left.
+	 * is the mm). Hand ownership on now that we have left. A created mm's
+	 * owner is its creator for good (mm_create.c), also when that is us.
 	 */
-	if (VMEXEC_MM_OWNER && rcu_access_pointer(mm->owner) == current)
+	if (VMEXEC_MM_OWNER && !save->created && rcu_access_pointer(mm->owner) == current)
 		vmexec_k_mm_update_next_owner(mm);
 	vmexec_mm_claim_owner(save->mm);
 }

@@ -118,7 +118,7 @@ static long vmexec_run_syscall(struct mm_struct *mm, struct vmexec_mm_save *save
 		return ret;
 	if (audited) {
 		vmexec_audit_call_entry(sc->nr, &regs);
-		vmexec_mm_enter(mm, save);
+		vmexec_mm_enter(mm, save->created, save);
 	}
 	ret = vmexec_syscall_regs(&regs, sc->nr);
 	if (audited) {
@@ -138,17 +138,17 @@ static long vmexec_run_syscall(struct mm_struct *mm, struct vmexec_mm_save *save
 }
 
 /* Runs @count entries in @mm; returns how many were processed. */
-static long vmexec_run_batch(struct mm_struct *mm, struct vmexec_syscall *calls,
-			     u32 count, u32 flags)
+static long vmexec_run_batch(struct mm_struct *mm, bool created,
+			     struct vmexec_syscall *calls, u32 count, u32 flags)
 {
-	struct vmexec_mm_save save;
+	struct vmexec_mm_save save = { .created = created };
 	bool audited = vmexec_audit_active();
 	u32 i;
 
 	/* Each entry gets its own record: the ioctl's is written now. */
 	vmexec_audit_close_ioctl();
 	if (!audited)
-		vmexec_mm_enter(mm, &save);
+		vmexec_mm_enter(mm, created, &save);
 	for (i = 0; i < count; i++) {
 		if (fatal_signal_pending(current))
 			break;
@@ -203,7 +203,7 @@ long vmexec_ioctl_syscalls(struct vmexec_file *vf, void __user *uarg)
 		done = PTR_ERR(mm);
 		goto out;
 	}
-	done = vmexec_run_batch(mm, calls, args.count, args.flags);
+	done = vmexec_run_batch(mm, vmexec_mm_created(vf), calls, args.count, args.flags);
 	mmput(mm);
 
 	for (i = 0; i < done; i++) {

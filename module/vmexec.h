@@ -18,6 +18,7 @@
 struct file;
 struct pid;
 struct btf;
+struct rlimit;
 
 #define VMEXEC_PASSTHROUGH_BITS	(VMEXEC_PASSTHROUGH_WORDS * 64)
 
@@ -26,9 +27,15 @@ struct btf;
 
 /* State of one open /dev/vmexec. */
 struct vmexec_file {
-	/* The bound address space: an mm_count reference, set once by BIND. */
+	/*
+	 * The bound address space: an mm_count reference, set once by BIND;
+	 * for one VMEXEC_BIND_NEW_MM created, an mm_users reference too.
+	 */
 	struct mm_struct *mm;
-	/* The bound process; the binding ends when none of it uses mm. */
+	/*
+	 * The bound process; the binding ends when none of it uses mm. NULL
+	 * for a created mm, which lives as long as the file.
+	 */
 	struct pid *pid;
 	spinlock_t bind_lock;		/* BIND against BIND */
 	/* Idle guest contexts, kept for the next RUN (FPU state is costly). */
@@ -59,6 +66,7 @@ struct vmexec_stats_pcpu {
 /* The caller's own address space while it works in a bound one. */
 struct vmexec_mm_save {
 	struct mm_struct *mm;
+	bool created;			/* the bound mm is VMEXEC_BIND_NEW_MM's */
 };
 
 /* What of the caller's user state a thread in guest mode keeps aside. */
@@ -123,6 +131,16 @@ bool vmexec_is_vmexec_file(const struct file *file);
 long vmexec_ioctl_bind(struct vmexec_file *vf, void __user *uarg);
 struct mm_struct *vmexec_get_bound_mm(struct vmexec_file *vf);
 void vmexec_unbind(struct vmexec_file *vf);
+
+/* Whether the file's mm is one VMEXEC_BIND_NEW_MM created (bound files only). */
+static inline bool vmexec_mm_created(const struct vmexec_file *vf)
+{
+	return !vf->pid;
+}
+
+/* mm_create.c */
+struct mm_struct *vmexec_mm_create(void);
+void vmexec_mm_create_exit(void);
 
 /* run.c */
 long vmexec_ioctl_run(struct vmexec_file *vf, struct file *file, void __user *uarg);
@@ -201,7 +219,7 @@ void vmexec_audit_call_exit(long ret);
 void vmexec_trace_run_exit(void);
 
 /* mm_switch.c */
-void vmexec_mm_enter(struct mm_struct *mm, struct vmexec_mm_save *save);
+void vmexec_mm_enter(struct mm_struct *mm, bool created, struct vmexec_mm_save *save);
 void vmexec_mm_leave(struct vmexec_mm_save *save);
 
 /* ksyms.c */
@@ -230,6 +248,8 @@ void vmexec_k_sched_mm_cid_before_execve(struct task_struct *t);
 void vmexec_k_sched_mm_cid_after_execve(struct task_struct *t);
 struct pid *vmexec_k_pidfd_pid(const struct file *file);
 struct mm_struct *vmexec_k_mm_access(struct task_struct *task, unsigned int mode);
+struct mm_struct *vmexec_k_mm_alloc(void);
+void vmexec_k_arch_pick_mmap_layout(struct mm_struct *mm, struct rlimit *rlim_stack);
 void vmexec_k_lru_gen_migrate_mm(struct mm_struct *mm);
 void vmexec_k___audit_syscall_entry(int major, unsigned long a1, unsigned long a2,
 				    unsigned long a3, unsigned long a4);

@@ -38,6 +38,7 @@ Suite *suite_perm(void);
 Suite *suite_security(void);
 Suite *suite_context(void);
 Suite *suite_mem(void);
+Suite *suite_new_mm(void);
 
 /*
  * Skip the rest of the current test: prints "SKIP: name: why" and records

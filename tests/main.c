@@ -69,6 +69,7 @@ int main(void)
 	srunner_add_suite(sr, suite_security());
 	srunner_add_suite(sr, suite_context());
 	srunner_add_suite(sr, suite_mem());
+	srunner_add_suite(sr, suite_new_mm());
 	srunner_add_suite(sr, suite_perm());
 	srunner_set_fork_status(sr, CK_FORK);
 

@@ -14,10 +14,16 @@
 #include "stub.h"
 
 int stub_use_context;
+int stub_use_new_mm;
 
 void stub_context_mode(void)
 {
 	stub_use_context = 1;
+}
+
+void stub_new_mm_mode(void)
+{
+	stub_use_new_mm = 1;
 }
 
 static void stub_exec_busybox(int sig)
@@ -32,6 +38,13 @@ void stub_start(struct stub *s)
 	int status;
 	long ret;
 
+	if (stub_use_new_mm) {
+		s->pid = 0;
+		s->fd = vmexec_open();
+		ck_assert_int_ge(s->fd, 0);
+		ck_assert_int_eq(vmexec_bind_new_mm(s->fd), 0);
+		goto map;
+	}
 	s->pid = fork();
 	ck_assert_int_ge(s->pid, 0);
 	if (s->pid == 0) {
@@ -48,6 +61,7 @@ void stub_start(struct stub *s)
 	s->fd = vmexec_open();
 	ck_assert_int_ge(s->fd, 0);
 	ck_assert_int_eq(vmexec_bind_pid(s->fd, s->pid), 0);
+map:
 	ck_assert_int_eq(vmexec_syscall(s->fd, &ret, SYS_mmap, CODE_ADDR, PAGE,
 					PROT_READ | PROT_EXEC,
 					MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE,
@@ -74,6 +88,8 @@ void stub_stop(struct stub *s)
 	if (s->ctx >= 0)
 		close(s->ctx);
 	close(s->fd);
+	if (s->pid <= 0)
+		return;
 	kill(s->pid, SIGKILL);
 	waitpid(s->pid, NULL, 0);
 }
@@ -152,7 +168,9 @@ int stub_wait_mark(const struct stub *s, int ms)
 		struct iovec r = { (void *)DATA_ADDR, sizeof(v) };
 
 		v = 0;
-		if (process_vm_readv(s->pid, &l, 1, &r, 1, 0) == sizeof(v) && v == 1)
+		/* A new mm has no process: MEM reads it. */
+		if ((s->pid ? process_vm_readv(s->pid, &l, 1, &r, 1, 0) :
+			      vmexec_mem_read(s->fd, &l, &r, 1)) == sizeof(v) && v == 1)
 			return 0;
 		nanosleep(&pause, NULL);
 	}

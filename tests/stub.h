@@ -33,8 +33,17 @@ extern int stub_use_context;
 void stub_context_mode(void);
 
 /*
+ * Set before stub_start(): no process is forked; the file is bound to a
+ * new, empty address space of its own (VMEXEC_BIND_NEW_MM) and pid is 0.
+ */
+extern int stub_use_new_mm;
+/* A checked fixture that sets it, for the "via_new_mm" test cases. */
+void stub_new_mm_mode(void);
+
+/*
  * Fork the stub (it stops itself for ever; SIGUSR2 makes it exec busybox
- * sleep), bind a new vmexec file to it, map CODE_ADDR (r-x) and DATA_ADDR
+ * sleep), bind a new vmexec file to it (or, in new-mm mode, bind one to a
+ * new address space), map CODE_ADDR (r-x) and DATA_ADDR
  * (rw-, up to STACK_TOP) there. Fails the test on error.
  */
 void stub_start(struct stub *s);

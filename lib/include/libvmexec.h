@@ -46,6 +46,12 @@ VMEXEC_MUST_CHECK int vmexec_bind_pidfd(int fd, int pidfd);
 VMEXEC_MUST_CHECK int vmexec_bind_pid(int fd, pid_t pid);
 
 /*
+ * Bind fd to a new, empty address space that no process has
+ * (VMEXEC_BIND_NEW_MM); it lives as long as fd. Returns 0 or -errno.
+ */
+VMEXEC_MUST_CHECK int vmexec_bind_new_mm(int fd);
+
+/*
  * Run count entries (VMEXEC_IOC_SYSCALLS) in the bound address space.
  * Returns the number of entries processed (each has its ret set), or -errno
  * if the ioctl itself failed.

@@ -26,11 +26,29 @@
 /* Documentation/userspace-api/ioctl/ioctl-number.rst lists no user of 0xBA. */
 #define VMEXEC_IOC_MAGIC	0xBA
 
-/* VMEXEC_IOC_BIND: bind the file to the address space behind a pidfd. */
+/*
+ * VMEXEC_IOC_BIND: bind the file to the address space behind a pidfd or,
+ * with VMEXEC_BIND_NEW_MM, to a new, empty one that no process has.
+ *
+ * VMEXEC_BIND_NEW_MM: pidfd must be -1. The module creates the address
+ * space as exec would for a new 64-bit process of the caller (its user
+ * namespace, its mmap layout: top-down unless its personality or
+ * RLIMIT_STACK asks for the legacy one, randomized unless its personality
+ * has ADDR_NO_RANDOMIZE), with nothing mapped: no vDSO, vvar, vsyscall
+ * page, stack or brk. It lives while the file, a context of it, or a RUN
+ * in it refers to it; RUN, SYSCALLS and MEM never fail with ESRCH on it.
+ * Its pages are charged to the memory cgroup of the thread that created it,
+ * also after that thread exits; the caller's RLIMIT_AS and RLIMIT_MEMLOCK
+ * apply to what SYSCALLS maps and locks in it. Its pages count in no task's
+ * RSS except while a thread runs in it (vmexec(4), MEMORY ACCOUNTING).
+ */
+#define VMEXEC_BIND_NEW_MM	(1U << 0)
+#define VMEXEC_BIND_FLAGS	VMEXEC_BIND_NEW_MM
+
 struct vmexec_bind {
 	__u32 size;		/* sizeof(struct vmexec_bind) */
-	__u32 flags;		/* none yet: must be 0 */
-	__s32 pidfd;		/* pidfd_open(2) or clone(CLONE_PIDFD) */
+	__u32 flags;		/* VMEXEC_BIND_* */
+	__s32 pidfd;		/* pidfd_open(2) or clone(CLONE_PIDFD); -1 with NEW_MM */
 	__u32 reserved;		/* must be 0 */
 };
 
@@ -340,7 +358,9 @@ struct vmexec_mem {
 #define VMEXEC_FEATURE_CONTEXT_XSTATE	13
 /* VMEXEC_IOC_MEM */
 #define VMEXEC_FEATURE_MEM		14
+/* VMEXEC_BIND_NEW_MM */
+#define VMEXEC_FEATURE_BIND_NEW_MM	15
 /* One past the highest number this header defines. */
-#define VMEXEC_FEATURE_COUNT		15
+#define VMEXEC_FEATURE_COUNT		16
 
 #endif /* _UAPI_LINUX_VMEXEC_H */
