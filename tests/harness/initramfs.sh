@@ -57,6 +57,7 @@ cp -L -- "$busybox" "$stage/bin/busybox"
 ln -s busybox "$stage/bin/sh"
 install -m 0755 -- "$HARNESS_DIR/init" "$stage/init"
 install -m 0644 -- "$HARNESS_DIR/splat-patterns" "$stage/etc/vmexec-splat-patterns"
+install -m 0644 -- "$HARNESS_DIR/expected-oom.awk" "$stage/etc/vmexec-expected-oom.awk"
 install -m 0644 -- "$ko" "$stage/$MODULE_NAME.ko"
 
 n=0
