@@ -24,6 +24,7 @@
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 #include <libvmexec.h>
 #include "helpers.h"
@@ -507,6 +508,301 @@ START_TEST(test_new_mm_memcg_oom_kills_runner_within_limit)
 }
 END_TEST
 
+
+/* SCM_RIGHTS: fd over the unix socket sock. 0 or -errno. */
+static int send_fd(int sock, int fd)
+{
+	char data = 'f', cbuf[CMSG_SPACE(sizeof(int))] = { 0 };
+	struct iovec iov = { &data, 1 };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1,
+			      .msg_control = cbuf, .msg_controllen = sizeof(cbuf) };
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+	return sendmsg(sock, &msg, 0) == 1 ? 0 : -errno;
+}
+
+static int recv_fd(int sock)
+{
+	char data, cbuf[CMSG_SPACE(sizeof(int))] = { 0 };
+	struct iovec iov = { &data, 1 };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1,
+			      .msg_control = cbuf, .msg_controllen = sizeof(cbuf) };
+	struct cmsghdr *cm;
+	int fd;
+
+	if (recvmsg(sock, &msg, MSG_CMSG_CLOEXEC) != 1)
+		return -errno;
+	cm = CMSG_FIRSTHDR(&msg);
+	if (!cm || cm->cmsg_type != SCM_RIGHTS)
+		return -EPROTO;
+	memcpy(&fd, CMSG_DATA(cm), sizeof(int));
+	return fd;
+}
+
+/* The creator: joins the cgroup, makes the mm with code in it, hands it over. */
+static int creator_child(void *arg)
+{
+	/* mov $39,%eax; syscall */
+	static const unsigned char code[] = { 0xb8, 0x27, 0x00, 0x00, 0x00, 0x0f, 0x05 };
+	struct iovec l = { (void *)code, sizeof(code) }, r = { (void *)CODE_ADDR, sizeof(code) };
+	int *sock = arg, fd;
+
+	if (cg_enter())
+		return CHILD_SETUP_ERR + 1;
+	fd = vmexec_open();
+	if (fd < 0 || vmexec_bind_new_mm(fd))
+		return CHILD_SETUP_ERR + 2;
+	if (try_map_anon(fd, CODE_ADDR, PAGE) != (long)CODE_ADDR ||
+	    try_map_anon(fd, TEST_ADDR(4), TOUCH_LEN) != (long)TEST_ADDR(4) ||
+	    vmexec_mem_write(fd, &l, &r, 1) != sizeof(code))
+		return CHILD_SETUP_ERR + 3;
+	return send_fd(*sock, fd) ? CHILD_SETUP_ERR + 4 : 0;
+}
+
+/*
+ * The creator exits and another process keeps the file: the mm lives on,
+ * guests run in it without ESRCH, and the pages it faults in from then on
+ * are still charged to the creator's cgroup, not the root's and not the
+ * holder's.
+ */
+START_TEST(test_new_mm_outlives_creator_still_charged_to_its_cgroup)
+{
+	_cleanup_child_ struct child c = { 0 };
+	_cleanup_fd_ int fd = -1;
+	struct vmexec_run run;
+	long before, after;
+	int sv[2], res;
+
+	cg_setup("max");
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sv), 0);
+	ck_assert_int_eq(child_start(&c, creator_child, &sv[1]), 0);
+	/* child_result() reaps it: the creator is gone before we go on. */
+	ck_assert_int_eq(child_result(&c, &res), 0);
+	ck_assert_int_eq(res, 0);
+	fd = recv_fd(sv[0]);
+	ck_assert_int_ge(fd, 0);
+	close(sv[0]);
+	close(sv[1]);
+
+	before = cg_current();
+	assert_ret(touch_pages(fd, TEST_ADDR(4), TOUCH_LEN), 0);
+	after = cg_current();
+	ck_assert_msg(after - before >= (long)(TOUCH_LEN - CHARGE_SLACK) &&
+		      after - before <= (long)(TOUCH_LEN + CHARGE_SLACK),
+		      "creator's cgroup grew by %ld, want %lu +- %lu", after - before,
+		      TOUCH_LEN, CHARGE_SLACK);
+	vmexec_run_prep(&run, CODE_ADDR, 0);
+	assert_ret(vmexec_run(fd, &run), 0);
+	ck_assert_uint_eq(run.exit_reason, VMEXEC_EXIT_SYSCALL);
+	ck_assert_uint_eq(run.regs.rip, CODE_ADDR + 7);
+	close_fdp(&fd);
+	ck_assert_msg(after - cg_current() >= (long)(TOUCH_LEN - CHARGE_SLACK),
+		      "creator's cgroup fell by %ld at close", after - cg_current());
+	rmdir(CG_NEW_MM);
+}
+END_TEST
+
+/* Two threads, each in guest mode until it has seen the other there. */
+struct pair_guest {
+	int fd;
+	unsigned long mine, other;
+	int err;
+	struct vmexec_run run;
+};
+
+static void *pair_thread(void *arg)
+{
+	struct pair_guest *g = arg;
+
+	run_init(&g->run, CODE_ADDR);
+	g->run.sigmask = SIGBIT(SIGUSR1);
+	g->run.regs.rbx = g->mine;
+	g->run.regs.rcx = g->other;
+	g->err = vmexec_run(g->fd, &g->run);
+	return NULL;
+}
+
+START_TEST(test_new_mm_two_threads_run_in_it_at_once)
+{
+	/* movl $1,(%rbx); 1: cmpl $0,(%rcx); je 1b; mov $39,%eax; syscall */
+	static const unsigned char code[] = {
+		0xc7, 0x03, 0x01, 0x00, 0x00, 0x00, 0x83, 0x39, 0x00, 0x74, 0xfb,
+		0xb8, 0x27, 0x00, 0x00, 0x00, 0x0f, 0x05,
+	};
+	struct sigaction sa = { .sa_handler = on_usr1 };
+	struct pair_guest g[2];
+	struct timespec ts;
+	pthread_t th[2];
+	struct stub s;
+	int i, timed_out = 0;
+
+	stub_use_new_mm = 1;
+	stub_start(&s);
+	stub_use_new_mm = 0;
+	stub_poke(&s, CODE_ADDR, code, sizeof(code));
+	ck_assert_int_eq(sigaction(SIGUSR1, &sa, NULL), 0);
+	for (i = 0; i < 2; i++) {
+		g[i].fd = s.fd;
+		g[i].mine = DATA_ADDR + 64 * i;
+		g[i].other = DATA_ADDR + 64 * (1 - i);
+		ck_assert_int_eq(pthread_create(&th[i], NULL, pair_thread, &g[i]), 0);
+	}
+	for (i = 0; i < 2; i++) {
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_sec += 3 * WAIT_MS / 1000;
+		if (pthread_timedjoin_np(th[i], NULL, &ts)) {
+			/* Not both in guest mode at once: end the runs, then fail. */
+			timed_out = 1;
+			pthread_kill(th[0], SIGUSR1);
+			pthread_kill(th[1], SIGUSR1);
+			ck_assert_int_eq(pthread_join(th[i], NULL), 0);
+		}
+	}
+	ck_assert_int_eq(timed_out, 0);
+	for (i = 0; i < 2; i++) {
+		assert_ret(g[i].err, 0);
+		ck_assert_uint_eq(g[i].run.exit_reason, VMEXEC_EXIT_SYSCALL);
+		ck_assert_uint_eq(g[i].run.exit.syscall.nr, 39);
+		ck_assert_uint_eq(g[i].run.regs.rip, CODE_ADDR + sizeof(code));
+	}
+	stub_stop(&s);
+}
+END_TEST
+
+static int module_refcnt(void)
+{
+	int v = -1;
+
+	assert_ret(read_int_file("/sys/module/vmexec/refcnt", &v), 0);
+	return v;
+}
+
+/*
+ * The mm holds a module reference of its own, dropped once the mm is torn
+ * down (here: when the file closes); a pidfd binding holds none.
+ */
+START_TEST(test_new_mm_holds_module_until_torn_down)
+{
+	_cleanup_fd_ int pidfd = pidfd_open_pid(getpid());
+	int base = module_refcnt(), fd;
+
+	fd = xvmexec_open();
+	ck_assert_int_eq(module_refcnt(), base + 1);
+	assert_ret(vmexec_bind_new_mm(fd), 0);
+	ck_assert_int_eq(module_refcnt(), base + 2);
+	close(fd);
+	ck_assert_int_eq(module_refcnt(), base);
+
+	fd = xvmexec_open();
+	assert_ret(vmexec_bind_pidfd(fd, pidfd), 0);
+	ck_assert_int_eq(module_refcnt(), base + 1);
+	close(fd);
+	ck_assert_int_eq(module_refcnt(), base);
+}
+END_TEST
+
+/*
+ * Closing the last descriptor while a thread runs in the mm: the run goes
+ * on and ends normally, and only then is the mm (and its module reference)
+ * gone.
+ */
+START_TEST(test_new_mm_close_with_run_in_flight)
+{
+	struct sigaction sa = { .sa_handler = on_usr1 };
+	struct maps_guest g = { 0 };
+	pthread_t th;
+	struct stub s;
+	int base = module_refcnt();
+
+	stub_use_new_mm = 1;
+	stub_start(&s);
+	stub_use_new_mm = 0;
+	stub_poke(&s, CODE_ADDR, code_mark_spin, sizeof(code_mark_spin));
+	ck_assert_int_eq(sigaction(SIGUSR1, &sa, NULL), 0);
+	g.fd = s.fd;
+	run_init(&g.run, CODE_ADDR);
+	g.run.sigmask = SIGBIT(SIGUSR1);
+	ck_assert_int_eq(pthread_create(&th, NULL, maps_guest_thread, &g), 0);
+	assert_ret(stub_wait_mark(&s, WAIT_MS), 0);
+	ck_assert_int_eq(module_refcnt(), base + 2);
+	ck_assert_int_eq(close(s.fd), 0);
+	s.fd = -1;
+	/* The run holds the file, the file the mm. */
+	ck_assert_int_eq(module_refcnt(), base + 2);
+	ck_assert_int_eq(pthread_kill(th, SIGUSR1), 0);
+	ck_assert_int_eq(pthread_join(th, NULL), 0);
+	assert_ret(g.err, 0);
+	ck_assert_uint_eq(g.run.exit_reason, VMEXEC_EXIT_SIGNAL);
+	ck_assert_int_eq(g.run.exit.signal.signo, SIGUSR1);
+	ck_assert_uint_eq(g.run.regs.rip, CODE_ADDR + MARK_SPIN_LOOP);
+	ck_assert_int_eq(module_refcnt(), base);
+}
+END_TEST
+
+/* RLIMIT_AS of the caller bounds the mm's total mappings. */
+static int rlimit_as_child(void *arg)
+{
+	struct rlimit rl = { 32 * MIB, 32 * MIB };
+	int fd = *(int *)arg, res = 0;
+
+	if (setrlimit(RLIMIT_AS, &rl))
+		return CHILD_SETUP_ERR + errno;
+	res |= (try_map_anon(fd, TEST_ADDR(5), 16 * MIB) == (long)TEST_ADDR(5)) << 0;
+	res |= (try_map_anon(fd, TEST_ADDR(6), 17 * MIB) == -ENOMEM) << 1;
+	res |= (try_map_anon(fd, TEST_ADDR(6), 15 * MIB) == (long)TEST_ADDR(6)) << 2;
+	res |= (try_map_anon(fd, TEST_ADDR(7), 2 * MIB) == -ENOMEM) << 3;
+	return res;
+}
+
+START_TEST(test_new_mm_caller_rlimit_as_applies)
+{
+	_cleanup_child_ struct child c = { 0 };
+	_cleanup_fd_ int fd = new_mm();
+	int res;
+
+	ck_assert_int_eq(child_start(&c, rlimit_as_child, &fd), 0);
+	ck_assert_int_eq(child_result(&c, &res), 0);
+	ck_assert_int_eq(res, 0xf);
+}
+END_TEST
+
+/* RLIMIT_MEMLOCK of an unprivileged caller bounds what it locks in the mm. */
+static int rlimit_memlock_child(void *arg)
+{
+	struct rlimit rl = { 64 * 1024, 64 * 1024 };
+	int fd = *(int *)arg, res = 0;
+	long ret;
+
+	if (setrlimit(RLIMIT_MEMLOCK, &rl) || drop_privileges(65534, 65534))
+		return CHILD_SETUP_ERR + 1;
+	if (try_map_anon(fd, TEST_ADDR(8), 256 * 1024) != (long)TEST_ADDR(8))
+		return CHILD_SETUP_ERR + 2;
+	if (!vmexec_syscall(fd, &ret, SYS_mlock, TEST_ADDR(8), 64 * 1024, 0, 0, 0, 0))
+		res |= (ret == 0) << 0;
+	if (!vmexec_syscall(fd, &ret, SYS_mlock, TEST_ADDR(8) + 64 * 1024, PAGE, 0, 0, 0, 0))
+		res |= (ret == -ENOMEM) << 1;
+	if (!vmexec_syscall(fd, &ret, SYS_munlock, TEST_ADDR(8), PAGE, 0, 0, 0, 0) && !ret &&
+	    !vmexec_syscall(fd, &ret, SYS_mlock, TEST_ADDR(8) + 64 * 1024, PAGE, 0, 0, 0, 0))
+		res |= (ret == 0) << 2;
+	return res;
+}
+
+START_TEST(test_new_mm_caller_rlimit_memlock_applies)
+{
+	_cleanup_child_ struct child c = { 0 };
+	_cleanup_fd_ int fd = new_mm();
+	int res;
+
+	ck_assert_int_eq(child_start(&c, rlimit_memlock_child, &fd), 0);
+	ck_assert_int_eq(child_result(&c, &res), 0);
+	ck_assert_int_eq(res, 0x7);
+}
+END_TEST
+
 Suite *suite_new_mm(void)
 {
 	Suite *s = suite_create("new_mm");
@@ -521,6 +817,12 @@ Suite *suite_new_mm(void)
 	tcase_add_test(tc, test_new_mm_mem_copies_and_honours_protections);
 	tcase_add_test(tc, test_new_mm_pages_charged_to_creator_cgroup);
 	tcase_add_test(tc, test_new_mm_memcg_oom_kills_runner_within_limit);
+	tcase_add_test(tc, test_new_mm_outlives_creator_still_charged_to_its_cgroup);
+	tcase_add_test(tc, test_new_mm_two_threads_run_in_it_at_once);
+	tcase_add_test(tc, test_new_mm_holds_module_until_torn_down);
+	tcase_add_test(tc, test_new_mm_close_with_run_in_flight);
+	tcase_add_test(tc, test_new_mm_caller_rlimit_as_applies);
+	tcase_add_test(tc, test_new_mm_caller_rlimit_memlock_applies);
 	suite_add_tcase(s, tc);
 	return s;
 }

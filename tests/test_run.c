@@ -2040,5 +2040,34 @@ Suite *suite_run(void)
 	tcase_add_test(tc, test_passthrough_blocking_read_restarts);
 	add_single_step_tests(tc);
 	suite_add_tcase(s, tc);
+
+	/*
+	 * The same rules in an address space no process has
+	 * (VMEXEC_BIND_NEW_MM): every rule that does not need the stub's pid.
+	 */
+	tc = run_tcase("run_via_new_mm");
+	tcase_add_checked_fixture(tc, stub_new_mm_mode, NULL);
+	tcase_add_test(tc, test_run_selftest_loop);
+	tcase_add_test(tc, test_run_fs_gs_base);
+	tcase_add_test(tc, test_run_fpu);
+	tcase_add_test(tc, test_run_bad_input);
+	tcase_add_test(tc, test_run_bad_stack);
+	tcase_add_test(tc, test_run_fault_reported);
+	tcase_add_test(tc, test_run_int80_trapped);
+	tcase_add_test(tc, test_run_sysenter_trapped);
+	tcase_add_test(tc, test_run_syscall_not_executed);
+	tcase_add_test(tc, test_run_signal_interrupts);
+	tcase_add_test(tc, test_run_fault_not_in_mask_kills_caller);
+	tcase_add_test(tc, test_run_privileged_and_wild_jumps);
+	tcase_add_test(tc, test_run_fault_with_other_signals_pending);
+	tcase_add_test(tc, test_run_rseq_never_written_into_target);
+	tcase_add_test(tc, test_run_segments_restored);
+	tcase_add_test(tc, test_run_caller_bases_restored_after_guest_selector_loads);
+	tcase_add_test(tc, test_run_sigkill_caller);
+	tcase_add_test(tc, test_passthrough_runs_in_place);
+	tcase_add_test(tc, test_passthrough_not_in_set_exits);
+	tcase_add_test(tc, test_passthrough_blocking_read_restarts);
+	add_single_step_tests(tc);
+	suite_add_tcase(s, tc);
 	return s;
 }
