@@ -424,14 +424,17 @@ START_TEST(test_new_mm_pages_charged_to_creator_cgroup)
 END_TEST
 
 /*
- * memory.max holds: a guest that touches 64 MiB in a 16 MiB cgroup gets
- * the memory cgroup's OOM kill (the thread in guest mode has the mm, so
- * the OOM killer sees its pages); memory.current never passed the limit.
+ * memory.max holds: a caller that fills 64 MiB of the mm in a 16 MiB
+ * cgroup, by a guest touching it (the thread in guest mode has the mm, so
+ * the OOM killer sees its pages) or by MEM writes (nobody's RSS: the
+ * caller is the task the cgroup can kill), gets the memory cgroup's OOM
+ * kill; memory.current never passed the limit, and the pages are gone
+ * with the caller.
  */
 #define OOM_MAX		(16 * MIB)
 #define OOM_TOUCH	(64 * MIB)
 
-static int oom_child(void *arg)
+static int oom_child(int by_mem)
 {
 	/* 1: mov %al,(%rbx); add $4096,%rbx; cmp %rcx,%rbx; jb 1b; mov $39,%eax; syscall */
 	static const unsigned char touch[] = {
@@ -442,7 +445,6 @@ static int oom_child(void *arg)
 	struct iovec l = { (void *)touch, sizeof(touch) }, r = { (void *)CODE_ADDR, sizeof(touch) };
 	int fd;
 
-	(void)arg;
 	if (cg_enter())
 		return CHILD_SETUP_ERR + 1;
 	fd = vmexec_open();
@@ -455,6 +457,8 @@ static int oom_child(void *arg)
 	if (vmexec_syscall(fd, (long[]){ 0 }, SYS_mprotect, CODE_ADDR, PAGE,
 			   PROT_READ | PROT_EXEC, 0, 0, 0))
 		return CHILD_SETUP_ERR + 4;
+	if (by_mem)
+		return touch_pages(fd, TEST_ADDR(3), OOM_TOUCH) ? 2 : 1;
 	vmexec_run_prep(&run, CODE_ADDR, 0);
 	run.regs.rax = 1;
 	run.regs.rbx = TEST_ADDR(3);
@@ -484,8 +488,9 @@ static long cg_field(const char *file, const char *key)
 	return atol(p + strlen(key) + 1);
 }
 
-START_TEST(test_new_mm_memcg_oom_kills_runner_within_limit)
+START_TEST(test_new_mm_memcg_oom_kills_filler_within_limit)
 {
+	const int by_mem = _i;
 	char max[32];
 	long kills;
 	int status;
@@ -497,13 +502,14 @@ START_TEST(test_new_mm_memcg_oom_kills_runner_within_limit)
 	pid = fork();
 	ck_assert_int_ge(pid, 0);
 	if (pid == 0)
-		_exit(die_with_parent(getppid()) ? 2 : oom_child(NULL) == 1 ? 0 : 3);
+		_exit(die_with_parent(getppid()) ? 2 : 100 + oom_child(by_mem));
 	assert_ret(reap_timeout(pid, &status, 6 * WAIT_MS), 0);
 	ck_assert_msg(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL,
-		      "child ended with status %#x", status);
+		      "filling by %s: child ended with status %#x", by_mem ? "MEM" : "a guest",
+		      status);
 	ck_assert_int_eq(cg_field(CG_NEW_MM "/memory.events", "oom_kill"), kills + 1);
-	ck_assert_int_le(cg_current(), (long)OOM_MAX);
 	ck_assert_int_le(cg_field(CG_NEW_MM "/memory.peak", ""), (long)OOM_MAX);
+	ck_assert_int_le(cg_current(), (long)(OOM_MAX / 8));
 	rmdir(CG_NEW_MM);
 }
 END_TEST
@@ -560,6 +566,9 @@ static int creator_child(void *arg)
 	    try_map_anon(fd, TEST_ADDR(4), TOUCH_LEN) != (long)TEST_ADDR(4) ||
 	    vmexec_mem_write(fd, &l, &r, 1) != sizeof(code))
 		return CHILD_SETUP_ERR + 3;
+	if (vmexec_syscall(fd, (long[]){ 0 }, SYS_mprotect, CODE_ADDR, PAGE,
+			   PROT_READ | PROT_EXEC, 0, 0, 0))
+		return CHILD_SETUP_ERR + 5;
 	return send_fd(*sock, fd) ? CHILD_SETUP_ERR + 4 : 0;
 }
 
@@ -596,6 +605,7 @@ START_TEST(test_new_mm_outlives_creator_still_charged_to_its_cgroup)
 		      "creator's cgroup grew by %ld, want %lu +- %lu", after - before,
 		      TOUCH_LEN, CHARGE_SLACK);
 	vmexec_run_prep(&run, CODE_ADDR, 0);
+	run.sigmask = SIGBIT(SIGSEGV);
 	assert_ret(vmexec_run(fd, &run), 0);
 	ck_assert_uint_eq(run.exit_reason, VMEXEC_EXIT_SYSCALL);
 	ck_assert_uint_eq(run.regs.rip, CODE_ADDR + 7);
@@ -816,7 +826,7 @@ Suite *suite_new_mm(void)
 	tcase_add_test(tc, test_new_mm_runs_code_from_anon_and_memfd);
 	tcase_add_test(tc, test_new_mm_mem_copies_and_honours_protections);
 	tcase_add_test(tc, test_new_mm_pages_charged_to_creator_cgroup);
-	tcase_add_test(tc, test_new_mm_memcg_oom_kills_runner_within_limit);
+	tcase_add_loop_test(tc, test_new_mm_memcg_oom_kills_filler_within_limit, 0, 2);
 	tcase_add_test(tc, test_new_mm_outlives_creator_still_charged_to_its_cgroup);
 	tcase_add_test(tc, test_new_mm_two_threads_run_in_it_at_once);
 	tcase_add_test(tc, test_new_mm_holds_module_until_torn_down);

@@ -2043,7 +2043,8 @@ Suite *suite_run(void)
 
 	/*
 	 * The same rules in an address space no process has
-	 * (VMEXEC_BIND_NEW_MM): every rule that does not need the stub's pid.
+	 * (VMEXEC_BIND_NEW_MM): every rule that needs neither the stub's pid
+	 * nor its copy of the caller's mappings.
 	 */
 	tc = run_tcase("run_via_new_mm");
 	tcase_add_checked_fixture(tc, stub_new_mm_mode, NULL);
@@ -2060,7 +2061,6 @@ Suite *suite_run(void)
 	tcase_add_test(tc, test_run_fault_not_in_mask_kills_caller);
 	tcase_add_test(tc, test_run_privileged_and_wild_jumps);
 	tcase_add_test(tc, test_run_fault_with_other_signals_pending);
-	tcase_add_test(tc, test_run_rseq_never_written_into_target);
 	tcase_add_test(tc, test_run_segments_restored);
 	tcase_add_test(tc, test_run_caller_bases_restored_after_guest_selector_loads);
 	tcase_add_test(tc, test_run_sigkill_caller);
