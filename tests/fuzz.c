@@ -36,8 +36,11 @@
  *  - SET_PASSTHROUGH: random bitmaps (mostly refused) and random subsets of
  *    the allowed calls, which the guests' random system calls then hit;
  *  - BIND: pidfds of the target, of itself, of init, of a kernel thread and
- *    of a zombie, non-pidfd descriptors, bad numbers, rebinding.
- * Only files bound to the fuzzer's own stub target ever get SYSCALLS or RUN.
+ *    of a zombie, non-pidfd descriptors, bad numbers, rebinding; new
+ *    address spaces (VMEXEC_BIND_NEW_MM), with and without a pidfd, which
+ *    must start empty and take a mapping and a MEM write.
+ * Only files bound to the fuzzer's own stub target or to a new address
+ * space of their own ever get SYSCALLS or RUN.
  *
  * Every result must be success or one of the errno values the ABI allows
  * for that ioctl (see the tables below); 0..count for SYSCALLS with every
@@ -1054,6 +1057,24 @@ static void op_passthrough(void)
 
 static pid_t zombie_pid;
 
+static void fuzz_new_mm(int fd, const char *detail)
+{
+	char byte = 1;
+	struct iovec l = { &byte, 1 }, r = { (void *)0x100000000UL, 1 };
+	long addr;
+	int ret;
+
+	ret = vmexec_mem_write(fd, &l, &r, 1);
+	if (ret != -EFAULT)
+		fail("MEM into an empty new mm returned %d, not -EFAULT [%s]", ret, detail);
+	ret = vmexec_syscall(fd, &addr, SYS_mmap, 0x100000000L, PAGE, PROT_READ | PROT_WRITE,
+			     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+	if (ret || addr != 0x100000000L)
+		fail("mmap in a new mm: %d, %#lx [%s]", ret, addr, detail);
+	else if ((ret = vmexec_mem_write(fd, &l, &r, 1)) != 1)
+		fail("MEM into a new mm's page returned %d [%s]", ret, detail);
+}
+
 static void op_bind(void)
 {
 	struct vmexec_bind b;
@@ -1069,7 +1090,13 @@ static void op_bind(void)
 		fail("vmexec_open: %d", fd);
 		return;
 	}
-	switch (below(9)) {
+	switch (below(11)) {
+	case 9:
+	case 10:
+		/* A new address space: pidfd -1, or any of the others. */
+		pfd = chance(75) ? -1 : FD_PIDFD;
+		who = "new mm";
+		break;
 	case 0:
 		pfd = syscall(SYS_pidfd_open, getpid(), 0);
 		close_pfd = 1;
@@ -1102,6 +1129,8 @@ static void op_bind(void)
 	memset(&b, 0, sizeof(b));
 	b.size = size;
 	b.pidfd = pfd;
+	if (!strcmp(who, "new mm"))
+		b.flags = VMEXEC_BIND_NEW_MM;
 	if (chance(10))
 		b.flags = rnd();
 	if (chance(10))
@@ -1114,8 +1143,12 @@ static void op_bind(void)
 	snprintf(detail, sizeof(detail), "size %u flags %#x reserved %#x pidfd %d (%s) ptr %s",
 		 size, b.flags, b.reserved, pfd, who, ptr_names[k]);
 	check_errno("BIND", ret, errs_bind, detail);
-	if (ret == 0 && (b.flags || b.reserved) && k == P_GOOD && size == sizeof(b))
+	if (ret == 0 && ((b.flags && (b.flags != VMEXEC_BIND_NEW_MM || b.pidfd != -1)) ||
+			 b.reserved) && k == P_GOOD && size == sizeof(b))
 		fail("BIND accepted %s", detail);
+	/* A new mm starts empty: the first MEM faults, SYSCALLS maps in it. */
+	if (ret == 0 && b.flags == VMEXEC_BIND_NEW_MM && fd != FD_VMEXEC)
+		fuzz_new_mm(fd, detail);
 	if (ret == 0 && fd == FD_VMEXEC)
 		fail("BIND on a bound file succeeded [%s]", detail);
 	/* Never SYSCALLS or RUN on these: only stats and the version. */

@@ -12,7 +12,10 @@
  *    never reach the caller as a signal (its handler counts those);
  *  - target exit: once the target was killed and reaped, or exec'd, RUN and
  *    SYSCALLS on the binding must fail with ESRCH (the ABI's promise), also
- *    while another thread still runs a guest in the old address space.
+ *    while another thread still runs a guest in the old address space;
+ *  - new mm: address spaces with no process made, run in, swapped and
+ *    dropped with guests running in them, their processes SIGKILLed at
+ *    random (new_mm_phase()).
  * Then the main phase (SECONDS long): one orchestrator process (never in
  * guest mode itself, holding /dev/vmexec open for the whole run) keeps, at
  * the same time:
@@ -915,6 +918,171 @@ static void fault_race_phase(unsigned long seconds)
 	munmap(fr, sizeof(*fr));
 }
 
+/* ---- address spaces with no process ------------------------------------ */
+
+/*
+ * New-mm churn: in each of NM_PROCS processes, a creator thread makes a new
+ * address space again and again (VMEXEC_BIND_NEW_MM, code and data mapped
+ * with SYSCALLS, the code copied in with MEM) and swaps it onto NM_SLOT_FD
+ * with dup2(), dropping its last descriptor to the one before while runner
+ * threads may still run guests in it; NM_RUNNERS threads dup() the slot and
+ * do RUN round trips there. The processes are SIGKILLed and replaced at
+ * random, with guests running. Every exit must be the guest's syscall at
+ * its rip; the mm_struct count checked at the end covers the teardown.
+ */
+#define NM_PROCS	2
+#define NM_RUNNERS	2
+#define NM_SLOT_FD	200
+#define NM_CODE		0x7e2000000000UL
+#define NM_DATA		0x7e2000100000UL
+
+struct nm_shared {
+	_Atomic unsigned long created, runs, bad_exits, errors, kills;
+	_Atomic int stop;
+};
+
+static struct nm_shared *nm;
+static int kill_reap(pid_t pid, int sig, const char *what);
+
+/* 1: incq (%rbx); mov $39,%eax; syscall; jmp 1b */
+static const unsigned char nm_code[] = {
+	0x48, 0xff, 0x03, 0xb8, 0x27, 0x00, 0x00, 0x00, 0x0f, 0x05, 0xeb, 0xf4,
+};
+
+/* A file bound to a new address space with nm_code at NM_CODE, or -errno. */
+static int nm_make(void)
+{
+	struct iovec l = { (void *)nm_code, sizeof(nm_code) };
+	struct iovec r = { (void *)NM_CODE, sizeof(nm_code) };
+	struct vmexec_syscall sc[3];
+	int fd = vmexec_open(), ret;
+
+	if (fd < 0)
+		return fd;
+	ret = vmexec_bind_new_mm(fd);
+	vmexec_prep_syscall(&sc[0], SYS_mmap, NM_CODE, PAGE, PROT_READ | PROT_WRITE,
+			    MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+	vmexec_prep_syscall(&sc[1], SYS_mmap, NM_DATA, PAGE, PROT_READ | PROT_WRITE,
+			    MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+	vmexec_prep_syscall(&sc[2], SYS_mprotect, NM_CODE, PAGE, PROT_READ | PROT_EXEC, 0, 0, 0);
+	if (!ret && vmexec_mem_write(fd, &l, &r, 1) != -EFAULT)
+		ret = -EPROTO;		/* nothing mapped yet: must fault */
+	if (!ret && vmexec_syscalls(fd, sc, 2, VMEXEC_SYSCALLS_STOP_ON_ERROR) != 2)
+		ret = -EPROTO;
+	if (!ret && vmexec_mem_write(fd, &l, &r, 1) != (int)sizeof(nm_code))
+		ret = -EPROTO;
+	if (!ret && vmexec_syscalls(fd, &sc[2], 1, VMEXEC_SYSCALLS_STOP_ON_ERROR) != 1)
+		ret = -EPROTO;
+	if (ret) {
+		close(fd);
+		return ret;
+	}
+	return fd;
+}
+
+static void *nm_runner(void *p)
+{
+	uint64_t seed = (uintptr_t)p;
+	struct vmexec_run run;
+	int fd, i, n, ret;
+
+	while (!atomic_load(&nm->stop)) {
+		fd = dup(NM_SLOT_FD);
+		if (fd < 0)
+			continue;
+		vmexec_run_prep(&run, NM_CODE, 0);
+		run.regs.rbx = NM_DATA;
+		n = 1 + rnd_below(&seed, 64);
+		for (i = 0; i < n; i++) {
+			ret = vmexec_run(fd, &run);
+			if (ret) {
+				atomic_fetch_add(&nm->errors, 1);
+				break;
+			}
+			atomic_fetch_add(&nm->runs, 1);
+			if (run.exit_reason != VMEXEC_EXIT_SYSCALL || run.exit.syscall.nr != 39 ||
+			    run.regs.rip != NM_CODE + 10 || run.regs.rbx != NM_DATA)
+				atomic_fetch_add(&nm->bad_exits, 1);
+		}
+		close(fd);
+	}
+	return NULL;
+}
+
+static void __attribute__((noreturn)) nm_main(uint64_t seed)
+{
+	pthread_t th[NM_RUNNERS];
+	int i, fd;
+
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	fd = nm_make();
+	if (fd < 0 || dup2(fd, NM_SLOT_FD) < 0)
+		_exit(2);
+	close(fd);
+	for (i = 0; i < NM_RUNNERS; i++)
+		if (pthread_create(&th[i], NULL, nm_runner, (void *)(uintptr_t)(seed + i + 1)))
+			_exit(3);
+	while (!atomic_load(&nm->stop)) {
+		fd = nm_make();
+		if (fd < 0) {
+			atomic_fetch_add(&nm->errors, 1);
+			continue;
+		}
+		atomic_fetch_add(&nm->created, 1);
+		/* The old one goes when the last runner leaves it. */
+		dup2(fd, NM_SLOT_FD);
+		close(fd);
+		sleep_us(rnd_below(&seed, 3000));
+	}
+	for (i = 0; i < NM_RUNNERS; i++)
+		pthread_join(th[i], NULL);
+	_exit(0);
+}
+
+static void new_mm_phase(unsigned long seconds, uint64_t seed)
+{
+	pid_t pids[NM_PROCS];
+	long long end;
+	int i, status;
+
+	nm = mmap(NULL, sizeof(*nm), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (nm == MAP_FAILED) {
+		error_at("mmap: %s", strerror(errno));
+		return;
+	}
+	memset(nm, 0, sizeof(*nm));
+	fflush(NULL);
+	for (i = 0; i < NM_PROCS; i++)
+		if ((pids[i] = fork()) == 0)
+			nm_main(seed + (uint64_t)i * 1000);
+	end = now_ms() + (long long)seconds * 1000;
+	while (now_ms() < end) {
+		sleep_us(100000 + rnd_below(&seed, 300000));
+		i = rnd_below(&seed, NM_PROCS);
+		if (pids[i] > 0 && kill_reap(pids[i], SIGKILL, "new-mm process") != -1)
+			atomic_fetch_add(&nm->kills, 1);
+		fflush(NULL);
+		if ((pids[i] = fork()) == 0)
+			nm_main(rnd_next(&seed));
+	}
+	atomic_store(&nm->stop, 1);
+	for (i = 0; i < NM_PROCS; i++) {
+		if (pids[i] <= 0)
+			continue;
+		if (waitpid(pids[i], &status, 0) != pids[i] || !WIFEXITED(status) ||
+		    WEXITSTATUS(status))
+			error_at("new-mm process ended with status %#x", status);
+	}
+	printf("vmexec-stress: new mm: %lu s, %lu address spaces made and dropped, %lu RUNs in "
+	       "them, %lu processes killed with guests running; %lu wrong exits, %lu errors\n",
+	       seconds, atomic_load(&nm->created), atomic_load(&nm->runs), atomic_load(&nm->kills),
+	       atomic_load(&nm->bad_exits), atomic_load(&nm->errors));
+	if (atomic_load(&nm->bad_exits) || atomic_load(&nm->errors))
+		error_at("new mm: %lu wrong exits, %lu errors", atomic_load(&nm->bad_exits),
+			 atomic_load(&nm->errors));
+	munmap(nm, sizeof(*nm));
+}
+
 /* ---- the binding after the target has gone ------------------------------ */
 
 /*
@@ -924,7 +1092,6 @@ static void fault_race_phase(unsigned long seconds)
  * after the target was killed and reaped, and after it exec'd. Runs in a
  * child of its own, the target's parent, which reports through te.
  */
-static int kill_reap(pid_t pid, int sig, const char *what);
 
 struct target_exit {
 	int run_ret[2], sys_ret[2], run_after[2], setup_err[2];
@@ -1434,6 +1601,7 @@ int main(int argc, char **argv)
 
 	fault_race_phase(seconds >= 25 ? 5 : (seconds + 4) / 5);
 	target_exit_phase();
+	new_mm_phase(seconds >= 25 ? 5 : (seconds + 4) / 5, seed ^ 0xc);
 
 	publish_target();
 	for (slot = 0; slot < CALLERS; slot++)
