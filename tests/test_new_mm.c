@@ -549,12 +549,17 @@ static int recv_fd(int sock)
 	return fd;
 }
 
-/* The creator: joins the cgroup, makes the mm with code in it, hands it over. */
+/*
+ * The creator: joins the cgroup, makes the mm with code in it, runs a guest
+ * there once (leaving the mm it owns must not give the ownership away),
+ * hands it over.
+ */
 static int creator_child(void *arg)
 {
 	/* mov $39,%eax; syscall */
 	static const unsigned char code[] = { 0xb8, 0x27, 0x00, 0x00, 0x00, 0x0f, 0x05 };
 	struct iovec l = { (void *)code, sizeof(code) }, r = { (void *)CODE_ADDR, sizeof(code) };
+	struct vmexec_run run;
 	int *sock = arg, fd;
 
 	if (cg_enter())
@@ -569,6 +574,10 @@ static int creator_child(void *arg)
 	if (vmexec_syscall(fd, (long[]){ 0 }, SYS_mprotect, CODE_ADDR, PAGE,
 			   PROT_READ | PROT_EXEC, 0, 0, 0))
 		return CHILD_SETUP_ERR + 5;
+	vmexec_run_prep(&run, CODE_ADDR, 0);
+	run.sigmask = SIGBIT(SIGSEGV);
+	if (vmexec_run(fd, &run) || run.exit_reason != VMEXEC_EXIT_SYSCALL)
+		return CHILD_SETUP_ERR + 6;
 	return send_fd(*sock, fd) ? CHILD_SETUP_ERR + 4 : 0;
 }
 
