@@ -979,5 +979,21 @@ Suite *suite_security(void)
 	tcase_add_test(tc, test_uprobe_step_finishes_before_exit);
 	tcase_add_test(tc, test_vsyscall_faults_in_guest);
 	suite_add_tcase(s, tc);
+
+	/* The same rules in an address space no process has (stub_use_new_mm). */
+	tc = tcase_new("security_via_new_mm");
+	tcase_add_checked_fixture(tc, stub_new_mm_mode, NULL);
+	tcase_add_test(tc, test_audit_signal_exit_leaves_no_record_open);
+	tcase_add_test(tc, test_audit_passthrough_call_has_its_record);
+	tcase_add_test(tc, test_audit_syscalls_entries_have_their_records);
+	tcase_add_test(tc, test_audit_mem_has_process_vm_record);
+	tcase_add_test(tc, test_seccomp_denied_passthrough_call_exits);
+	tcase_add_test(tc, test_madvise_poison_refused);
+	tcase_add_test(tc, test_passthrough_runs_without_capabilities);
+	tcase_add_test(tc, test_run_refuses_caller_with_ioperm);
+	tcase_add_test(tc, test_run_accepts_and_clears_exit_flags);
+	tcase_add_test(tc, test_uprobe_step_finishes_before_exit);
+	tcase_add_test(tc, test_vsyscall_faults_in_guest);
+	suite_add_tcase(s, tc);
 	return s;
 }
