@@ -367,6 +367,31 @@ static long touch_pages(int fd, unsigned long at, size_t len)
 	return 0;
 }
 
+/*
+ * In a child: join the test cgroup, make a new mm with code (r-x) at
+ * CODE_ADDR and len bytes of anonymous memory at data. The file, or
+ * CHILD_SETUP_ERR + step.
+ */
+static int child_new_mm_with_code(const void *code, size_t size, unsigned long data, size_t len)
+{
+	struct iovec l = { (void *)code, size }, r = { (void *)CODE_ADDR, size };
+	int fd;
+
+	if (cg_enter())
+		return -(CHILD_SETUP_ERR + 1);
+	fd = vmexec_open();
+	if (fd < 0 || vmexec_bind_new_mm(fd))
+		return -(CHILD_SETUP_ERR + 2);
+	if (try_map_anon(fd, CODE_ADDR, PAGE) != (long)CODE_ADDR ||
+	    try_map_anon(fd, data, len) != (long)data ||
+	    vmexec_mem_write(fd, &l, &r, 1) != (int)size)
+		return -(CHILD_SETUP_ERR + 3);
+	if (vmexec_syscall(fd, (long[]){ 0 }, SYS_mprotect, CODE_ADDR, PAGE,
+			   PROT_READ | PROT_EXEC, 0, 0, 0))
+		return -(CHILD_SETUP_ERR + 4);
+	return fd;
+}
+
 /* Charges are taken in per-CPU batches of 64 pages: within that, exact. */
 #define CHARGE_SLACK	(2 * 64 * PAGE + 512 * 1024)
 #define TOUCH_LEN	(16 * MIB)
@@ -441,22 +466,11 @@ static int oom_child(int by_mem)
 		0x88, 0x03, 0x48, 0x81, 0xc3, 0x00, 0x10, 0x00, 0x00, 0x48, 0x39, 0xcb,
 		0x72, 0xf2, 0xb8, 0x27, 0x00, 0x00, 0x00, 0x0f, 0x05,
 	};
+	int fd = child_new_mm_with_code(touch, sizeof(touch), TEST_ADDR(3), OOM_TOUCH);
 	struct vmexec_run run;
-	struct iovec l = { (void *)touch, sizeof(touch) }, r = { (void *)CODE_ADDR, sizeof(touch) };
-	int fd;
 
-	if (cg_enter())
-		return CHILD_SETUP_ERR + 1;
-	fd = vmexec_open();
-	if (fd < 0 || vmexec_bind_new_mm(fd))
-		return CHILD_SETUP_ERR + 2;
-	if (try_map_anon(fd, CODE_ADDR, PAGE) != (long)CODE_ADDR ||
-	    try_map_anon(fd, TEST_ADDR(3), OOM_TOUCH) != (long)TEST_ADDR(3) ||
-	    vmexec_mem_write(fd, &l, &r, 1) != sizeof(touch))
-		return CHILD_SETUP_ERR + 3;
-	if (vmexec_syscall(fd, (long[]){ 0 }, SYS_mprotect, CODE_ADDR, PAGE,
-			   PROT_READ | PROT_EXEC, 0, 0, 0))
-		return CHILD_SETUP_ERR + 4;
+	if (fd < 0)
+		return -fd;
 	if (by_mem)
 		return touch_pages(fd, TEST_ADDR(3), OOM_TOUCH) ? 2 : 1;
 	vmexec_run_prep(&run, CODE_ADDR, 0);
@@ -558,27 +572,16 @@ static int creator_child(void *arg)
 {
 	/* mov $39,%eax; syscall */
 	static const unsigned char code[] = { 0xb8, 0x27, 0x00, 0x00, 0x00, 0x0f, 0x05 };
-	struct iovec l = { (void *)code, sizeof(code) }, r = { (void *)CODE_ADDR, sizeof(code) };
+	int fd = child_new_mm_with_code(code, sizeof(code), TEST_ADDR(4), TOUCH_LEN), *sock = arg;
 	struct vmexec_run run;
-	int *sock = arg, fd;
 
-	if (cg_enter())
-		return CHILD_SETUP_ERR + 1;
-	fd = vmexec_open();
-	if (fd < 0 || vmexec_bind_new_mm(fd))
-		return CHILD_SETUP_ERR + 2;
-	if (try_map_anon(fd, CODE_ADDR, PAGE) != (long)CODE_ADDR ||
-	    try_map_anon(fd, TEST_ADDR(4), TOUCH_LEN) != (long)TEST_ADDR(4) ||
-	    vmexec_mem_write(fd, &l, &r, 1) != sizeof(code))
-		return CHILD_SETUP_ERR + 3;
-	if (vmexec_syscall(fd, (long[]){ 0 }, SYS_mprotect, CODE_ADDR, PAGE,
-			   PROT_READ | PROT_EXEC, 0, 0, 0))
-		return CHILD_SETUP_ERR + 5;
+	if (fd < 0)
+		return -fd;
 	vmexec_run_prep(&run, CODE_ADDR, 0);
 	run.sigmask = SIGBIT(SIGSEGV);
 	if (vmexec_run(fd, &run) || run.exit_reason != VMEXEC_EXIT_SYSCALL)
-		return CHILD_SETUP_ERR + 6;
-	return send_fd(*sock, fd) ? CHILD_SETUP_ERR + 4 : 0;
+		return CHILD_SETUP_ERR + 5;
+	return send_fd(*sock, fd) ? CHILD_SETUP_ERR + 6 : 0;
 }
 
 /*
@@ -777,15 +780,21 @@ static int rlimit_as_child(void *arg)
 	return res;
 }
 
-START_TEST(test_new_mm_caller_rlimit_as_applies)
+/* fn(&fd) in a child, fd bound to a new mm: the child's result. */
+static int new_mm_child(int (*fn)(void *arg))
 {
 	_cleanup_child_ struct child c = { 0 };
 	_cleanup_fd_ int fd = new_mm();
-	int res;
+	int res = -1;
 
-	ck_assert_int_eq(child_start(&c, rlimit_as_child, &fd), 0);
+	ck_assert_int_eq(child_start(&c, fn, &fd), 0);
 	ck_assert_int_eq(child_result(&c, &res), 0);
-	ck_assert_int_eq(res, 0xf);
+	return res;
+}
+
+START_TEST(test_new_mm_caller_rlimit_as_applies)
+{
+	ck_assert_int_eq(new_mm_child(rlimit_as_child), 0xf);
 }
 END_TEST
 
@@ -812,13 +821,7 @@ static int rlimit_memlock_child(void *arg)
 
 START_TEST(test_new_mm_caller_rlimit_memlock_applies)
 {
-	_cleanup_child_ struct child c = { 0 };
-	_cleanup_fd_ int fd = new_mm();
-	int res;
-
-	ck_assert_int_eq(child_start(&c, rlimit_memlock_child, &fd), 0);
-	ck_assert_int_eq(child_result(&c, &res), 0);
-	ck_assert_int_eq(res, 0x7);
+	ck_assert_int_eq(new_mm_child(rlimit_memlock_child), 0x7);
 }
 END_TEST
 

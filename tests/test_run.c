@@ -1941,6 +1941,32 @@ static void add_single_step_tests(TCase *tc)
 	tcase_add_test(tc, test_run_without_step_tf_never_traps);
 }
 
+/*
+ * The rules every way of running a guest must keep, whatever holds the
+ * address space: run again through a context and in a new mm.
+ */
+static void add_guest_rules(TCase *tc)
+{
+	tcase_add_test(tc, test_run_selftest_loop);
+	tcase_add_test(tc, test_run_fs_gs_base);
+	tcase_add_test(tc, test_run_bad_stack);
+	tcase_add_test(tc, test_run_fault_reported);
+	tcase_add_test(tc, test_run_int80_trapped);
+	tcase_add_test(tc, test_run_sysenter_trapped);
+	tcase_add_test(tc, test_run_syscall_not_executed);
+	tcase_add_test(tc, test_run_signal_interrupts);
+	tcase_add_test(tc, test_run_fault_not_in_mask_kills_caller);
+	tcase_add_test(tc, test_run_privileged_and_wild_jumps);
+	tcase_add_test(tc, test_run_fault_with_other_signals_pending);
+	tcase_add_test(tc, test_run_segments_restored);
+	tcase_add_test(tc, test_run_caller_bases_restored_after_guest_selector_loads);
+	tcase_add_test(tc, test_run_sigkill_caller);
+	tcase_add_test(tc, test_passthrough_runs_in_place);
+	tcase_add_test(tc, test_passthrough_not_in_set_exits);
+	tcase_add_test(tc, test_passthrough_blocking_read_restarts);
+	add_single_step_tests(tc);
+}
+
 Suite *suite_run(void)
 {
 	Suite *s = suite_create("run");
@@ -2013,32 +2039,15 @@ Suite *suite_run(void)
 	 */
 	tc = run_tcase("run_via_context");
 	tcase_add_checked_fixture(tc, stub_context_mode, NULL);
-	tcase_add_test(tc, test_run_selftest_loop);
-	tcase_add_test(tc, test_run_fs_gs_base);
-	tcase_add_test(tc, test_run_fault_reported);
-	tcase_add_test(tc, test_run_int80_trapped);
-	tcase_add_test(tc, test_run_sysenter_trapped);
-	tcase_add_test(tc, test_run_syscall_not_executed);
-	tcase_add_test(tc, test_run_signal_interrupts);
-	tcase_add_test(tc, test_run_fault_not_in_mask_kills_caller);
-	tcase_add_test(tc, test_run_privileged_and_wild_jumps);
-	tcase_add_test(tc, test_run_fault_with_other_signals_pending);
+	add_guest_rules(tc);
 	tcase_add_test(tc, test_run_rseq_never_written_into_target);
 	tcase_add_test(tc, test_run_rseq_cpu_id_current_after_migration_in_guest_mode);
 	tcase_add_test(tc, test_run_traced_caller_sees_no_guest);
-	tcase_add_test(tc, test_run_segments_restored);
-	tcase_add_test(tc, test_run_caller_bases_restored_after_guest_selector_loads);
 	tcase_add_test(tc, test_run_two_bindings);
-	tcase_add_test(tc, test_run_sigkill_caller);
 	tcase_add_test(tc, test_run_target_exits);
 	tcase_add_test(tc, test_run_sibling_exit_group);
 	tcase_add_test(tc, test_run_sibling_exec);
 	tcase_add_test(tc, test_run_target_exits_while_running);
-	tcase_add_test(tc, test_run_bad_stack);
-	tcase_add_test(tc, test_passthrough_runs_in_place);
-	tcase_add_test(tc, test_passthrough_not_in_set_exits);
-	tcase_add_test(tc, test_passthrough_blocking_read_restarts);
-	add_single_step_tests(tc);
 	suite_add_tcase(s, tc);
 
 	/*
@@ -2048,26 +2057,9 @@ Suite *suite_run(void)
 	 */
 	tc = run_tcase("run_via_new_mm");
 	tcase_add_checked_fixture(tc, stub_new_mm_mode, NULL);
-	tcase_add_test(tc, test_run_selftest_loop);
-	tcase_add_test(tc, test_run_fs_gs_base);
+	add_guest_rules(tc);
 	tcase_add_test(tc, test_run_fpu);
 	tcase_add_test(tc, test_run_bad_input);
-	tcase_add_test(tc, test_run_bad_stack);
-	tcase_add_test(tc, test_run_fault_reported);
-	tcase_add_test(tc, test_run_int80_trapped);
-	tcase_add_test(tc, test_run_sysenter_trapped);
-	tcase_add_test(tc, test_run_syscall_not_executed);
-	tcase_add_test(tc, test_run_signal_interrupts);
-	tcase_add_test(tc, test_run_fault_not_in_mask_kills_caller);
-	tcase_add_test(tc, test_run_privileged_and_wild_jumps);
-	tcase_add_test(tc, test_run_fault_with_other_signals_pending);
-	tcase_add_test(tc, test_run_segments_restored);
-	tcase_add_test(tc, test_run_caller_bases_restored_after_guest_selector_loads);
-	tcase_add_test(tc, test_run_sigkill_caller);
-	tcase_add_test(tc, test_passthrough_runs_in_place);
-	tcase_add_test(tc, test_passthrough_not_in_set_exits);
-	tcase_add_test(tc, test_passthrough_blocking_read_restarts);
-	add_single_step_tests(tc);
 	suite_add_tcase(s, tc);
 	return s;
 }

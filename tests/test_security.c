@@ -922,6 +922,17 @@ START_TEST(test_uffd_stall_ends_with_sigkill)
 }
 END_TEST
 
+/* The rules of a guest's run whatever holds its address space. */
+static void add_guest_security_rules(TCase *tc)
+{
+	tcase_add_test(tc, test_passthrough_runs_without_capabilities);
+	tcase_add_test(tc, test_run_refuses_caller_with_ioperm);
+	tcase_add_test(tc, test_run_accepts_and_clears_exit_flags);
+	tcase_add_test(tc, test_run_accepts_canonical_kernel_half_bases);
+	tcase_add_test(tc, test_uprobe_step_finishes_before_exit);
+	tcase_add_test(tc, test_vsyscall_faults_in_guest);
+}
+
 Suite *suite_security(void)
 {
 	Suite *s = suite_create("security");
@@ -972,28 +983,19 @@ Suite *suite_security(void)
 	/* The same rules for VMEXEC_IOC_CONTEXT_RUN (stub.h, stub_use_context). */
 	tc = tcase_new("security_via_context");
 	tcase_add_checked_fixture(tc, stub_context_mode, NULL);
-	tcase_add_test(tc, test_passthrough_runs_without_capabilities);
-	tcase_add_test(tc, test_run_refuses_caller_with_ioperm);
-	tcase_add_test(tc, test_run_accepts_and_clears_exit_flags);
-	tcase_add_test(tc, test_run_accepts_canonical_kernel_half_bases);
-	tcase_add_test(tc, test_uprobe_step_finishes_before_exit);
-	tcase_add_test(tc, test_vsyscall_faults_in_guest);
+	add_guest_security_rules(tc);
 	suite_add_tcase(s, tc);
 
 	/* The same rules in an address space no process has (stub_use_new_mm). */
 	tc = tcase_new("security_via_new_mm");
 	tcase_add_checked_fixture(tc, stub_new_mm_mode, NULL);
+	add_guest_security_rules(tc);
 	tcase_add_test(tc, test_audit_signal_exit_leaves_no_record_open);
 	tcase_add_test(tc, test_audit_passthrough_call_has_its_record);
 	tcase_add_test(tc, test_audit_syscalls_entries_have_their_records);
 	tcase_add_test(tc, test_audit_mem_has_process_vm_record);
 	tcase_add_test(tc, test_seccomp_denied_passthrough_call_exits);
 	tcase_add_test(tc, test_madvise_poison_refused);
-	tcase_add_test(tc, test_passthrough_runs_without_capabilities);
-	tcase_add_test(tc, test_run_refuses_caller_with_ioperm);
-	tcase_add_test(tc, test_run_accepts_and_clears_exit_flags);
-	tcase_add_test(tc, test_uprobe_step_finishes_before_exit);
-	tcase_add_test(tc, test_vsyscall_faults_in_guest);
 	suite_add_tcase(s, tc);
 	return s;
 }
