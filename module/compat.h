@@ -50,6 +50,16 @@
 #define VMEXEC_LRU_GEN		0
 #endif
 
+/*
+ * An address space with no process (VMEXEC_BIND_NEW_MM) lets go of its
+ * memcg owner from an mmu notifier; without them the flag is refused.
+ */
+#ifdef CONFIG_MMU_NOTIFIER
+#define VMEXEC_NEW_MM		1
+#else
+#define VMEXEC_NEW_MM		0
+#endif
+
 /* vma->vm_flags became read-only behind vm_flags_set() in 6.3. */
 #if LINUX_VERSION_CODE < KERNEL_VERSION(6, 3, 0)
 #define vmexec_vm_flags_set(vma, flags)		((vma)->vm_flags |= (flags))

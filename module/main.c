@@ -105,10 +105,13 @@ static int vmexec_release(struct inode *inode, struct file *file)
 
 /*
  * VMEXEC_IOC_CHECK_FEATURE: 1 for what this module has (every number up to
- * the last one it knows), 0 for anything else.
+ * the last one it knows, but VMEXEC_BIND_NEW_MM on a kernel without mmu
+ * notifiers), 0 for anything else.
  */
 static long vmexec_check_feature(unsigned long feature)
 {
+	if (feature == VMEXEC_FEATURE_BIND_NEW_MM)
+		return VMEXEC_NEW_MM;
 	return feature < VMEXEC_FEATURE_COUNT;
 }
 

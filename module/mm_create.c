@@ -24,7 +24,8 @@
  * exit_mmap() once mm_users is zero, after which nothing can charge the
  * mm: only then is the owner let go. The notifier holds a module
  * reference, so the module stays while the mm is in use; vmexec_exit()
- * waits for the SRCU-deferred free of notifiers that already let go.
+ * waits for the SRCU-deferred free of notifiers that already let go. A
+ * kernel without mmu notifiers gets EOPNOTSUPP (and the feature probe 0).
  */
 #include <linux/err.h>
 #include <linux/mmu_notifier.h>
@@ -37,6 +38,7 @@
 #include <linux/slab.h>
 #include "vmexec.h"
 
+#if VMEXEC_NEW_MM
 struct vmexec_mm_owner {
 	struct mmu_notifier mn;
 	struct task_struct *owner;
@@ -117,3 +119,13 @@ void vmexec_mm_create_exit(void)
 {
 	mmu_notifier_synchronize();
 }
+#else
+struct mm_struct *vmexec_mm_create(void)
+{
+	return ERR_PTR(-EOPNOTSUPP);
+}
+
+void vmexec_mm_create_exit(void)
+{
+}
+#endif
