@@ -7,12 +7,17 @@
  *    signal N counts as 128+N, the status vmexec-run gives for it);
  * 2. --trace, --deny, --bind, faults, Ctrl-C with and without a handler,
  *    signal frames and SA_RESTART, the hidden descriptors, fork/execve
- *    refused, the stub never left behind. Several of these run this very
- *    program as the guest (argv[1] == "--guest").
+ *    refused, no process beside vmexec-run (a new address space) or one
+ *    stopped stub that is never left behind (--stub), the fallback to a
+ *    stub. Several of these run this very program as the guest
+ *    (argv[1] == "--guest").
  *
- * Prints one PASS/FAIL line per case; exits 0 only if every case passed.
- * VMEXEC_RUN (default /usr/bin/vmexec-run) and BUSYBOX (/bin/busybox) can
- * point elsewhere.
+ * Every vmexec-run case runs in both of its modes: "new-mm" (the default,
+ * an address space no process has) and "stub" (--stub); each native run
+ * once. Prints one PASS/FAIL line per case and mode ("PASS: new-mm: ls -l
+ * tree"); exits 0 only if every case passed. VMEXEC_RUN (default
+ * /usr/bin/vmexec-run) and BUSYBOX (/bin/busybox) can point elsewhere;
+ * VMEXEC_RUN_MODES=new-mm (or stub) runs one mode only.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -25,6 +30,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <stddef.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -33,6 +43,8 @@
 #include <dirent.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <linux/vmexec.h>
 
 #include "proc_state.h"
 
@@ -45,6 +57,26 @@ static const char *busybox = "/bin/busybox";
 static const char *pie_guest = "/usr/bin/vmexec-run-pie-guest";
 static char self[4096];
 static int passed, failed;
+
+/* vmexec-run's ways to get an address space, each run by every case. */
+struct mode {
+	const char *name;	/* in every PASS/FAIL line */
+	const char *opt;	/* vmexec-run option, or NULL */
+	bool stub;		/* vmexec-run forks a stub process */
+	bool hide_new_mm;	/* the module seems to lack VMEXEC_BIND_NEW_MM */
+	int passed, failed;
+};
+
+static struct mode modes[] = {
+	{ "new-mm", NULL, false, false, 0, 0 },
+	{ "stub", "--stub", true, false, 0, 0 },
+	/* The default mode on a module without VMEXEC_BIND_NEW_MM (seccomp says so). */
+	{ "fallback", NULL, true, true, 0, 0 },
+};
+#define NMODES	2	/* modes[] of vmexec-run itself; then the fallback */
+#define FALLBACK	(&modes[2])
+static bool mode_on[NMODES] = { true, true };
+static struct mode *mode = &modes[0];	/* the mode being tested */
 
 struct result {
 	int status;		/* exit status, or 128+signal */
@@ -104,6 +136,31 @@ static int norm_status(int st)
 	return -1;
 }
 
+/*
+ * In a child about to exec vmexec-run: make VMEXEC_IOC_CHECK_FEATURE of
+ * VMEXEC_FEATURE_BIND_NEW_MM fail with ENOTTY, as on a module without
+ * feature probing, by a seccomp filter. 0 or -errno.
+ */
+static int hide_new_mm(void)
+{
+	struct sock_filter f[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_ioctl, 0, 5),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[1])),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, VMEXEC_IOC_CHECK_FEATURE, 0, 3),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[2])),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, VMEXEC_FEATURE_BIND_NEW_MM, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOTTY),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	struct sock_fprog prog = { sizeof(f) / sizeof(f[0]), f };
+
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) ||
+	    prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog))
+		return -errno;
+	return 0;
+}
+
 /* Run argv with stdin from in (or /dev/null), stdout/stderr captured. */
 static void run(char *const argv[], const char *in, struct result *r)
 {
@@ -128,6 +185,9 @@ static void run(char *const argv[], const char *in, struct result *r)
 		close(o);
 		close(e);
 		alarm(120);
+		/* vm_argv() made it: vmexec-run in the current mode. */
+		if (argv[0] == vmexec_run && mode->hide_new_mm && hide_new_mm())
+			_exit(123);
 		execv(argv[0], argv);
 		_exit(122);
 	}
@@ -144,11 +204,13 @@ static void report(bool ok, const char *name, const char *fmt, ...)
 
 	if (ok) {
 		passed++;
-		printf("PASS: %s\n", name);
+		mode->passed++;
+		printf("PASS: %s: %s\n", mode->name, name);
 		return;
 	}
 	failed++;
-	printf("FAIL: %s: ", name);
+	mode->failed++;
+	printf("FAIL: %s: %s: ", mode->name, name);
 	va_start(ap, fmt);
 	vprintf(fmt, ap);
 	va_end(ap);
@@ -201,16 +263,52 @@ static bool same(const char *name, const struct result *n, const struct result *
 
 #define MAXARGS 32
 
-/* PROGRAM ARGS natively and as vmexec-run [opts] -- PROGRAM ARGS. */
+/* argv of vmexec-run in the current mode: vmexec-run [--stub] ARGS... */
+static void vm_argv(char *out[MAXARGS], char *const args[])
+{
+	int n = 0;
+
+	out[n++] = (char *)vmexec_run;
+	if (mode->opt)
+		out[n++] = (char *)mode->opt;
+	for (int i = 0; args[i] && n < MAXARGS - 1; i++)
+		out[n++] = args[i];
+	out[n] = NULL;
+}
+
+/* run() of vmexec-run ARGS... in the current mode. */
+static void vmrun(char *const args[], const char *in, struct result *r)
+{
+	char *argv[MAXARGS];
+
+	vm_argv(argv, args);
+	run(argv, in, r);
+}
+
+/* execv() of vmexec-run ARGS... in the current mode (in a child). */
+static void vmexec_vmrun(char *const args[])
+{
+	char *argv[MAXARGS];
+
+	vm_argv(argv, args);
+	if (mode->hide_new_mm && hide_new_mm())
+		return;
+	execv(argv[0], argv);
+}
+
+/*
+ * PROGRAM ARGS natively once, then as vmexec-run [opts] -- PROGRAM ARGS in
+ * every mode.
+ */
 static void compare_prog(const char *name, const char *in, const char *const opts[],
 			 const char *prog, const char *const args[])
 {
 	char *nat[MAXARGS], *vm[MAXARGS];
+	struct mode *was = mode;
 	struct result rn, rv;
 	int i, n = 0, v = 0;
 
 	nat[n++] = (char *)prog;
-	vm[v++] = (char *)vmexec_run;
 	for (i = 0; opts && opts[i]; i++)
 		vm[v++] = (char *)opts[i];
 	vm[v++] = "--";
@@ -221,10 +319,16 @@ static void compare_prog(const char *name, const char *in, const char *const opt
 	}
 	nat[n] = vm[v] = NULL;
 	run(nat, in, &rn);
-	run(vm, in, &rv);
-	same(name, &rn, &rv);
+	for (size_t m = 0; m < NMODES; m++) {
+		if (!mode_on[m])
+			continue;
+		mode = &modes[m];
+		vmrun(vm, in, &rv);
+		same(name, &rn, &rv);
+		result_free(&rv);
+	}
+	mode = was;
 	result_free(&rn);
-	result_free(&rv);
 }
 
 #define APPLET(name, in, ...) \
@@ -391,6 +495,7 @@ static void applet_tests(void)
 	GUEST("guest: SA_RESTART read restarted after a handler", "restart");
 	GUEST("guest: read without SA_RESTART fails with EINTR", "eintr");
 	GUEST("guest: no extra descriptors", "fds");
+	GUEST("guest: kill(1, 0) reaches init", "kill1");
 	if (access(pie_guest, X_OK) == 0) {
 		compare_prog("static-pie guest: malloc", NULL, NULL, pie_guest,
 			     (const char *const[]){ "--guest", "malloc", NULL });
@@ -558,6 +663,13 @@ static int guest_main(const char *mode)
 		}
 		return 0;
 	}
+	if (!strcmp(mode, "kill1")) {
+		/* A real pid, not the stub's: init is there, signal 0 checks it. */
+		int r = kill(1, 0);
+
+		printf("kill(1, 0) = %d (%s)\n", r, r ? strerror(errno) : "ok");
+		return 0;
+	}
 	if (!strcmp(mode, "exec")) {
 		pid_t pid = fork();
 
@@ -601,11 +713,10 @@ static bool contains(const struct result *r, const char *s, bool err)
 
 static void trace_test(void)
 {
-	char *argv[] = { (char *)vmexec_run, "--trace", "--", (char *)busybox, "cat",
-			 "tree/a/file1.txt", NULL };
+	char *argv[] = { "--trace", "--", (char *)busybox, "cat", "tree/a/file1.txt", NULL };
 	struct result r;
 
-	run(argv, NULL, &r);
+	vmrun(argv, NULL, &r);
 	report(r.status == 0 && r.outlen == 14 && !memcmp(r.out, "one\ntwo\nthree\n", 14) &&
 	       contains(&r, "openat(AT_FDCWD, \"tree/a/file1.txt\", O_RDONLY) = 3\n", true) &&
 	       contains(&r, "arch_prctl(ARCH_SET_FS, 0x", true) &&
@@ -617,11 +728,10 @@ static void trace_test(void)
 
 static void deny_test(void)
 {
-	char *argv[] = { (char *)vmexec_run, "--deny", "openat", "--", (char *)busybox,
-			 "cat", "words.txt", NULL };
+	char *argv[] = { "--deny", "openat", "--", (char *)busybox, "cat", "words.txt", NULL };
 	struct result r;
 
-	run(argv, NULL, &r);
+	vmrun(argv, NULL, &r);
 	report(r.status == 1 && r.outlen == 0 &&
 	       contains(&r, "can't open 'words.txt': Operation not permitted", true),
 	       "--deny openat: EPERM", "status %d, stderr: %.*s", r.status, (int)r.errlen, r.err);
@@ -633,7 +743,7 @@ static void bind_pair(const char *name, char *const nat[], char *const vm[])
 	struct result rn, rv;
 
 	run(nat, NULL, &rn);
-	run(vm, NULL, &rv);
+	vmrun(vm, NULL, &rv);
 	same(name, &rn, &rv);
 	result_free(&rn);
 	result_free(&rv);
@@ -641,7 +751,7 @@ static void bind_pair(const char *name, char *const nat[], char *const vm[])
 
 static void bind_tests(void)
 {
-#define VB (char *)vmexec_run, "--bind", "/data=" WORK "/tree", "--", (char *)busybox
+#define VB "--bind", "/data=" WORK "/tree", "--", (char *)busybox
 	char *nat1[] = { (char *)busybox, "cat", WORK "/tree/a/file1.txt", NULL };
 	char *vm1[] = { VB, "cat", "/data/a/file1.txt", NULL };
 	char *nat2[] = { (char *)busybox, "ls", "-l", WORK "/tree", NULL };
@@ -659,7 +769,7 @@ static void bind_tests(void)
 		struct result rn = rv, rb;
 		char *p;
 
-		run(vm3, NULL, &rb);
+		vmrun(vm3, NULL, &rb);
 		while ((p = memmem(rn.out, rn.outlen, WORK "/tree/a", strlen(WORK "/tree/a")))) {
 			size_t off = p - rn.out, l = strlen(WORK "/tree/a");
 			const char *rep = "/data/x/../a";
@@ -678,7 +788,7 @@ static void bind_tests(void)
 		result_free(&rn);
 		result_free(&rb);
 	}
-	run(cwd, NULL, &rv);
+	vmrun(cwd, NULL, &rv);
 	report(rv.status == 0 && rv.outlen == strlen("/data/a/b\nc\n") &&
 	       !memcmp(rv.out, "/data/a/b\nc\n", rv.outlen),
 	       "--bind: chdir into it, getcwd maps back", "status %d, out: %.*s err: %.*s",
@@ -689,10 +799,10 @@ static void bind_tests(void)
 
 static void fault_test(void)
 {
-	char *argv[] = { (char *)vmexec_run, "--", self, "--guest", "segv", NULL };
+	char *argv[] = { "--", self, "--guest", "segv", NULL };
 	struct result r;
 
-	run(argv, NULL, &r);
+	vmrun(argv, NULL, &r);
 	report(r.status == 128 + SIGSEGV && r.outlen == 0 &&
 	       contains(&r, "SIGSEGV at address 0, ip 0x", true) &&
 	       memchr(r.err, '\n', r.errlen) == r.err + r.errlen - 1,
@@ -703,10 +813,10 @@ static void fault_test(void)
 
 static void exec_test(void)
 {
-	char *argv[] = { (char *)vmexec_run, "--", self, "--guest", "exec", NULL };
+	char *argv[] = { "--", self, "--guest", "exec", NULL };
 	struct result r;
 
-	run(argv, NULL, &r);
+	vmrun(argv, NULL, &r);
 	report(r.status == 0 &&
 	       contains(&r, "fork: Function not implemented\nexecve: Function not implemented\n",
 			false) &&
@@ -719,15 +829,15 @@ static void exec_test(void)
 
 static void notfound_test(void)
 {
-	char *argv[] = { (char *)vmexec_run, "--", "/no/such/program", NULL };
-	char *argv2[] = { (char *)vmexec_run, "--", "./words.txt", NULL };
+	char *argv[] = { "--", "/no/such/program", NULL };
+	char *argv2[] = { "--", "./words.txt", NULL };
 	struct result r;
 
-	run(argv, NULL, &r);
+	vmrun(argv, NULL, &r);
 	report(r.status == 127 && contains(&r, "No such file or directory", true),
 	       "missing program: 127", "status %d", r.status);
 	result_free(&r);
-	run(argv2, NULL, &r);
+	vmrun(argv2, NULL, &r);
 	report(r.status == 126 && contains(&r, "not an ELF file", true),
 	       "not an ELF file: 126", "status %d", r.status);
 	result_free(&r);
@@ -742,7 +852,7 @@ static void kill_ready(pid_t pid, int fd)
 }
 
 /* Start vmexec-run on a guest mode with stdout on a pipe; wait for "ready". */
-static pid_t start_ready(const char *mode, int *outfd)
+static pid_t start_ready(const char *gmode, int *outfd)
 {
 	int p[2];
 	char buf[6];
@@ -753,13 +863,13 @@ static pid_t start_ready(const char *mode, int *outfd)
 	fflush(NULL);
 	pid = fork();
 	if (pid == 0) {
-		char *argv[] = { (char *)vmexec_run, "--", self, "--guest", (char *)mode, NULL };
+		char *argv[] = { "--", self, "--guest", (char *)gmode, NULL };
 
 		dup2(p[1], 1);
 		close(p[0]);
 		close(p[1]);
 		alarm(60);
-		execv(argv[0], argv);
+		vmexec_vmrun(argv);
 		_exit(122);
 	}
 	close(p[1]);
@@ -771,14 +881,14 @@ static pid_t start_ready(const char *mode, int *outfd)
 	return pid;
 }
 
-static void sigint_test(const char *mode, int want_status, const char *want_out)
+static void sigint_test(const char *gmode, int want_status, const char *want_out)
 {
 	char name[128], buf[256];
 	int fd, st, n = 0, r;
 	pid_t pid;
 
-	snprintf(name, sizeof(name), "Ctrl-C (SIGINT to vmexec-run): %s", mode);
-	pid = start_ready(mode, &fd);
+	snprintf(name, sizeof(name), "Ctrl-C (SIGINT to vmexec-run): %s", gmode);
+	pid = start_ready(gmode, &fd);
 	if (pid < 0) {
 		report(false, name, "guest never became ready");
 		return;
@@ -787,7 +897,7 @@ static void sigint_test(const char *mode, int want_status, const char *want_out)
 	 * pause() in the guest is vmexec-run waiting in rt_sigsuspend: signal
 	 * it there. The spinning guest is in RUN from "ready" on.
 	 */
-	if (strcmp(mode, "sigint-spin") &&
+	if (strcmp(gmode, "sigint-spin") &&
 	    wait_sleeping_in_syscall(pid, SYS_rt_sigsuspend, 10000)) {
 		kill_ready(pid, fd);
 		report(false, name, "vmexec-run never waited in rt_sigsuspend");
@@ -813,13 +923,13 @@ static void sigpipe_test(void)
 		die("pipe");
 	pid = fork();
 	if (pid == 0) {
-		char *argv[] = { (char *)vmexec_run, "--", (char *)busybox, "yes", NULL };
+		char *argv[] = { "--", (char *)busybox, "yes", NULL };
 
 		dup2(p[1], 1);
 		close(p[0]);
 		close(p[1]);
 		alarm(60);
-		execv(argv[0], argv);
+		vmexec_vmrun(argv);
 		_exit(122);
 	}
 	close(p[1]);
@@ -847,25 +957,91 @@ static int stopped_processes(void)
 	return n;
 }
 
-static void stub_tests(void)
+/* How many processes have pid as their parent (a stub is vmexec-run's). */
+static int children_of(pid_t pid)
 {
-	int fd;
+	DIR *d = opendir("/proc");
+	struct dirent *e;
+	char path[300], buf[1024], *p;
+	int n = 0, ppid;
+
+	if (!d)
+		return -1;
+	while ((e = readdir(d))) {
+		if (e->d_name[0] < '1' || e->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/stat", e->d_name);
+		if (read_proc(path, buf, sizeof(buf)) < 0)
+			continue;
+		p = strrchr(buf, ')');
+		if (p && sscanf(p + 1, " %*c %d", &ppid) == 1 && ppid == pid)
+			n++;
+	}
+	closedir(d);
+	return n;
+}
+
+/*
+ * A new address space: no process beside vmexec-run while a guest runs.
+ * A stub: exactly one, vmexec-run's stopped child, gone after the run, even
+ * when vmexec-run is SIGKILLed.
+ */
+static void process_tests(void)
+{
+	int fd, kids, stopped;
 	pid_t pid;
 
 	report(stopped_processes() == 0, "no stub left after the runs above",
 	       "%d stopped processes", stopped_processes());
 	pid = start_ready("sigint-default", &fd);
 	if (pid < 0) {
-		report(false, "stub dies with a SIGKILLed vmexec-run", "guest never ready");
+		report(false, "processes while a guest runs", "guest never ready");
 		return;
 	}
-	report(stopped_processes() == 1, "the stub is a stopped process while a guest runs",
-	       "%d stopped processes", stopped_processes());
+	kids = children_of(pid);
+	stopped = stopped_processes();
+	if (mode->stub)
+		report(kids == 1 && stopped == 1,
+		       "the stub is vmexec-run's one child, stopped, while a guest runs",
+		       "%d children, %d stopped processes", kids, stopped);
+	else
+		report(kids == 0 && stopped == 0,
+		       "no stub: vmexec-run has no child while a guest runs",
+		       "%d children, %d stopped processes", kids, stopped);
 	kill_ready(pid, fd);
 	for (int i = 0; i < 50 && stopped_processes() > 0; i++)
 		usleep(100000);
-	report(stopped_processes() == 0, "stub dies with a SIGKILLed vmexec-run",
-	       "%d stopped processes", stopped_processes());
+	report(stopped_processes() == 0, mode->stub ? "stub dies with a SIGKILLed vmexec-run" :
+	       "nothing left by a SIGKILLed vmexec-run", "%d stopped processes",
+	       stopped_processes());
+}
+
+/*
+ * A module without VMEXEC_BIND_NEW_MM (a seccomp filter makes the probe
+ * fail): the default mode falls back to a stub, with a one-line note under
+ * --trace only.
+ */
+static void fallback_tests(void)
+{
+	static const char note[] = "vmexec-run: the vmexec module has no VMEXEC_BIND_NEW_MM: "
+				   "running the program in a stub process\n";
+	char *tr[] = { "--trace", "--", (char *)busybox, "true", NULL };
+	char *quiet[] = { "--", (char *)busybox, "echo", "hi", NULL };
+	size_t nl = strlen(note);
+	struct result r;
+
+	vmrun(tr, NULL, &r);
+	report(r.status == 0 && r.errlen > nl && !memcmp(r.err, note, nl) &&
+	       !memmem(r.err + nl, r.errlen - nl, "VMEXEC_BIND_NEW_MM", 18),
+	       "--trace: one note, first line", "status %d, stderr: %.*s", r.status,
+	       (int)(r.errlen > 600 ? 600 : r.errlen), r.err);
+	result_free(&r);
+	vmrun(quiet, NULL, &r);
+	report(r.status == 0 && r.errlen == 0 && r.outlen == 3 && !memcmp(r.out, "hi\n", 3),
+	       "no note without --trace", "status %d, out: %.*s err: %.*s", r.status,
+	       (int)r.outlen, r.out, (int)r.errlen, r.err);
+	result_free(&r);
+	process_tests();
 }
 
 int main(int argc, char **argv)
@@ -880,6 +1056,10 @@ int main(int argc, char **argv)
 		busybox = getenv("BUSYBOX");
 	if (getenv("VMEXEC_RUN_PIE_GUEST"))
 		pie_guest = getenv("VMEXEC_RUN_PIE_GUEST");
+	if (getenv("VMEXEC_RUN_MODES")) {
+		for (size_t m = 0; m < NMODES; m++)
+			mode_on[m] = strstr(getenv("VMEXEC_RUN_MODES"), modes[m].name) != NULL;
+	}
 	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
 	if (n <= 0)
 		die("readlink /proc/self/exe");
@@ -891,17 +1071,30 @@ int main(int argc, char **argv)
 	}
 	make_fixture();
 	applet_tests();
-	trace_test();
-	deny_test();
-	bind_tests();
-	fault_test();
-	exec_test();
-	notfound_test();
-	sigint_test("sigint-handler", 0, "got SIGINT\n");
-	sigint_test("sigint-spin", 0, "got SIGINT\n");
-	sigint_test("sigint-default", 128 + SIGINT, "");
-	sigpipe_test();
-	stub_tests();
+	for (size_t m = 0; m < NMODES; m++) {
+		if (!mode_on[m])
+			continue;
+		mode = &modes[m];
+		trace_test();
+		deny_test();
+		bind_tests();
+		fault_test();
+		exec_test();
+		notfound_test();
+		sigint_test("sigint-handler", 0, "got SIGINT\n");
+		sigint_test("sigint-spin", 0, "got SIGINT\n");
+		sigint_test("sigint-default", 128 + SIGINT, "");
+		sigpipe_test();
+		process_tests();
+	}
+	if (mode_on[0]) {
+		mode = FALLBACK;
+		fallback_tests();
+	}
+	for (size_t m = 0; m < sizeof(modes) / sizeof(modes[0]); m++)
+		if (modes[m].passed + modes[m].failed)
+			printf("vmexec-run-tests: %s: %d passed, %d failed\n", modes[m].name,
+			       modes[m].passed, modes[m].failed);
 	printf("vmexec-run-tests: %d passed, %d failed\n", passed, failed);
 	return failed ? 1 : 0;
 }

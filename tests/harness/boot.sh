@@ -158,7 +158,8 @@ fi
 
 grep -E '^[0-9]+%: Checks: [0-9]+, Failures: [0-9]+, Errors: [0-9]+' "$console" |
 	sed "s/^/$rel: /" >"$summary" || true
-grep -E '^(vmexec-tests: skipped |vmexec-(stress|fuzz): (PASS|FAIL)|vmexec-init: kmemleak: )' "$console" |
+# vmexec-run-tests: its count per mode (new-mm, stub, fallback) and any FAIL.
+grep -E '^(vmexec-tests: skipped |vmexec-(stress|fuzz): (PASS|FAIL)|vmexec-run-tests: |FAIL: (new-mm|stub|fallback): |vmexec-init: kmemleak: )' "$console" |
 	sed "s/^/$rel: /" >>"$summary" || true
 
 if [ -n "$fail" ]; then

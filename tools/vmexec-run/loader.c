@@ -1,18 +1,24 @@
 // SPDX-License-Identifier: GPL-2.0
 #define _GNU_SOURCE
 /*
- * The loader: a stub process to lend its address space, emptied and filled
- * with a static ELF program, a stack, argv, envp and the auxiliary vector,
- * through VMEXEC_IOC_SYSCALLS only (no ptrace, no code of ours in it).
+ * The loader: an address space for the program, filled with a static ELF
+ * program, a stack, argv, envp and the auxiliary vector, through
+ * VMEXEC_IOC_SYSCALLS and VMEXEC_IOC_MEM only (no ptrace, no code of ours
+ * in it).
  *
- * The stub is a fork of the tool that moves to its own process group (so
- * terminal signals never reach it), ignores every signal, asks for SIGKILL
- * when the tool dies, closes all its descriptors but the tool's copy of
- * stderr and stops itself for ever.
- * Once it is stopped, one SYSCALLS batch unmaps its whole user address range
- * (its copy of the tool, its stack, its vDSO), maps a span for the ELF's
- * PT_LOAD segments, pread()s them from the ELF into place, sets each
- * segment's protection, maps the stack; the stack image is then written.
+ * By default the address space is a new, empty one that no process has
+ * (VMEXEC_BIND_NEW_MM): it lives as long as the vmexec file, so nothing is
+ * left to stop, kill or reap, and no pid names it. With --stub, or when the
+ * module lacks VMEXEC_BIND_NEW_MM, a stub process lends its address space:
+ * a fork of the tool that moves to its own process group (so terminal
+ * signals never reach it), ignores every signal, asks for SIGKILL when the
+ * tool dies, closes all its descriptors and stops itself for ever.
+ *
+ * Either way one SYSCALLS batch then unmaps the whole user address range
+ * (a stub's copy of the tool, its stack, its vDSO; nothing in a new one),
+ * maps a span for the ELF's PT_LOAD segments, pread()s them from the ELF
+ * into place, sets each segment's protection, maps the stack; the stack
+ * image is then written.
  *
  * AT_SYSINFO_EHDR is not given: there is no vDSO in the guest, so libc
  * falls back to real system calls (clock_gettime, gettimeofday, time,
@@ -88,14 +94,8 @@ static void stub_main(pid_t parent)
 	for (s = 1; s <= NSIG_G; s++)
 		if (s != SIGKILL && s != SIGSTOP)
 			signal(s, SIG_IGN);
-	/*
-	 * No descriptor of ours may outlive the tool's use of it (pipes' EOF),
-	 * except the copy of stderr: with pass-through the tool keeps it here,
-	 * out of the guest's reach, and fetches it for a report (main.c).
-	 */
-	if (vr.errfd > 0)
-		syscall(SYS_close_range, 0, vr.errfd - 1, 0);
-	syscall(SYS_close_range, vr.errfd >= 0 ? vr.errfd + 1 : 0, ~0U, 0);
+	/* No descriptor of ours may outlive the tool's use of it (pipes' EOF). */
+	syscall(SYS_close_range, 0, ~0U, 0);
 	for (;;)
 		raise(SIGSTOP);
 }
@@ -114,6 +114,74 @@ static int stub_start(void)
 	if (waitpid(pid, &status, WUNTRACED) != pid || !WIFSTOPPED(status))
 		return -ECHILD;
 	return 0;
+}
+
+/* A stub process's address space (--stub, or a module without NEW_MM). */
+static int bind_stub(void)
+{
+	int ret = stub_start();
+
+	if (ret < 0) {
+		vr_msg("starting the stub process: %s", strerror(-ret));
+		return ret;
+	}
+	ret = vmexec_bind_pid(vr.vfd, vr.stub);
+	if (ret < 0)
+		vr_msg("binding to the stub %d: %s", vr.stub, strerror(-ret));
+	return ret;
+}
+
+/*
+ * A new, empty address space that no process has, if the module can make
+ * one: 1 if bound, 0 if the module lacks VMEXEC_BIND_NEW_MM, or -errno.
+ */
+static int bind_new_mm(void)
+{
+	int ret = vmexec_check_feature(vr.vfd, VMEXEC_FEATURE_BIND_NEW_MM);
+
+	if (ret != 1) {
+		if (vr.trace)
+			vr_msg("the vmexec module has no VMEXEC_BIND_NEW_MM: "
+			       "running the program in a stub process");
+		return 0;
+	}
+	ret = vmexec_bind_new_mm(vr.vfd);
+	if (ret < 0) {
+		vr_msg("binding a new address space: %s", strerror(-ret));
+		return ret;
+	}
+	return 1;
+}
+
+/* Open /dev/vmexec and bind it to the program's future address space. */
+static int bind_address_space(void)
+{
+	int ret;
+
+	vr.vfd = vmexec_open();
+	if (vr.vfd < 0) {
+		ret = vr.vfd;
+		vr_msg("%s: %s%s", VMEXEC_DEVICE_PATH, strerror(-ret),
+		       ret == -ENOENT ? " (is the vmexec module loaded?)" : "");
+		return ret;
+	}
+	vr.vfd = fd_hide(vr.vfd);
+	if (vr.vfd < 0) {
+		vr_msg("%s: %s", VMEXEC_DEVICE_PATH, strerror(-vr.vfd));
+		return vr.vfd;
+	}
+	/* The tool's own copies of guest memory (mem.c) need VMEXEC_IOC_MEM. */
+	if (vmexec_check_feature(vr.vfd, VMEXEC_FEATURE_MEM) != 1) {
+		vr_msg("the vmexec module has no VMEXEC_IOC_MEM (too old for this vmexec-run)");
+		return -EOPNOTSUPP;
+	}
+	if (!vr.use_stub) {
+		ret = bind_new_mm();
+		if (ret)
+			return ret < 0 ? ret : 0;
+		vr.use_stub = true;
+	}
+	return bind_stub();
 }
 
 struct image {
@@ -218,7 +286,7 @@ static u64 stack_size(void)
 	return PAGE_UP(rl.rlim_cur);
 }
 
-/* Empty the stub and map the program and its stack, in one batch. */
+/* Empty the address space and map the program and its stack, in one batch. */
 static int map_image(int elf, const struct image *im, u64 stack_len)
 {
 	struct vmexec_syscall c[4 + 4 * MAX_PHDRS];
@@ -229,7 +297,7 @@ static int map_image(int elf, const struct image *im, u64 stack_len)
 	int done, k;
 
 #define ADD(desc, ...) do { what[n] = desc; vmexec_prep_syscall(&c[n++], __VA_ARGS__); } while (0)
-	ADD("munmap the stub's address space", SYS_munmap, 0, GUEST_TASK_END, 0, 0, 0, 0);
+	ADD("munmap the whole user address range", SYS_munmap, 0, GUEST_TASK_END, 0, 0, 0, 0);
 	ADD("mmap the program's span", SYS_mmap, im->lo, im->hi - im->lo, PROT_READ | PROT_WRITE,
 	    MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
 	for (k = 0; k < im->eh.e_phnum; k++) {
@@ -425,24 +493,9 @@ int load_program(const char *name, char *const argv[], char *const envp[])
 	base = strrchr(name, '/');
 	snprintf(vr.comm, sizeof(vr.comm), "%s", base ? base + 1 : name);
 
-	ret = stub_start();
-	if (ret < 0) {
-		vr_msg("starting the stub process: %s", strerror(-ret));
+	ret = bind_address_space();
+	if (ret < 0)
 		goto fail;
-	}
-	vr.vfd = vmexec_open();
-	if (vr.vfd < 0) {
-		ret = vr.vfd;
-		vr_msg("%s: %s%s", VMEXEC_DEVICE_PATH, strerror(-ret),
-		       ret == -ENOENT ? " (is the vmexec module loaded?)" : "");
-		goto fail;
-	}
-	vr.vfd = fd_hide(vr.vfd);
-	ret = vmexec_bind_pid(vr.vfd, vr.stub);
-	if (ret < 0) {
-		vr_msg("binding to the stub %d: %s", vr.stub, strerror(-ret));
-		goto fail;
-	}
 	ret = map_image(fd, &im, stack_len);
 	if (ret < 0)
 		goto fail;

@@ -2,13 +2,15 @@
 #define _GNU_SOURCE
 /*
  * vmexec-run [--trace] [--bind GUEST=HOST]... [--deny SYSCALL]... [--no-passthrough]
- *            [--] PROGRAM [ARGS...]
+ *            [--stub] [--] PROGRAM [ARGS...]
  *
  * Runs a statically linked x86-64 program with every one of its system
  * calls handled by this tool, using only libvmexec (no ptrace): the program
- * lives in the address space of a stopped stub process (loader.c) and runs
- * on this thread through VMEXEC_IOC_RUN, which returns at each of its system
- * calls (systab.c) and signals (signals.c).
+ * lives in an address space of its own that no process has
+ * (VMEXEC_BIND_NEW_MM), or with --stub (or a module without that) in the
+ * address space of a stopped stub process (loader.c), and runs on this
+ * thread through VMEXEC_IOC_RUN, which returns at each of its system calls
+ * (systab.c) and signals (signals.c).
  *
  * Exit status: the program's own; 128+N if signal N ended it (a fault also
  * prints a one-line report); 125 if vmexec-run itself failed, 126 if the
@@ -30,57 +32,16 @@ extern char **environ;
 
 struct vmrun vr = { .vfd = -1, .errfd = 2, .stub = -1, .passthrough = true };
 
-#ifndef SYS_pidfd_open
-#define SYS_pidfd_open	434
-#endif
-#ifndef SYS_pidfd_getfd
-#define SYS_pidfd_getfd	438
-#endif
-
-/*
- * With pass-through the guest's calls skip the descriptor check, so the
- * tool's copy of stderr is not kept in the shared descriptor table: the
- * stub holds it (same number), and a report fetches it for the moment.
- */
-static int errfd_in_stub = -1;
-
-static void errfd_to_stub(void)
-{
-	if (vr.errfd < 0 || vr.stub <= 0)
-		return;
-	errfd_in_stub = vr.errfd;
-	close(vr.errfd);
-	vr.errfd = -1;
-}
-
-static int errfd_get(void)
-{
-	int pidfd, fd;
-
-	if (vr.errfd >= 0 || errfd_in_stub < 0 || vr.stub <= 0)
-		return vr.errfd;
-	pidfd = syscall(SYS_pidfd_open, vr.stub, 0);
-	if (pidfd < 0)
-		return -1;
-	fd = syscall(SYS_pidfd_getfd, pidfd, errfd_in_stub, 0);
-	close(pidfd);
-	return fd;
-}
-
 static void vmsg(const char *fmt, va_list ap)
 {
 	char buf[1024];
-	int n = snprintf(buf, sizeof(buf), "vmexec-run: "), fd;
+	int n = snprintf(buf, sizeof(buf), "vmexec-run: ");
 
 	n += vsnprintf(buf + n, sizeof(buf) - n - 1, fmt, ap);
 	if (n > (int)sizeof(buf) - 2)
 		n = sizeof(buf) - 2;
 	buf[n++] = '\n';
-	fd = errfd_get();
-	if (fd >= 0 && write(fd, buf, n) < 0)
-		n = 0;
-	if (fd >= 0 && fd != vr.errfd)
-		close(fd);
+	errkeep_write(buf, n);
 }
 
 void vr_msg(const char *fmt, ...)
@@ -143,14 +104,17 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: vmexec-run [--trace] [--bind GUEST=HOST]... [--deny SYSCALL]...\n"
-		"                  [--no-passthrough] [--] PROGRAM [ARGS...]\n"
+		"                  [--no-passthrough] [--stub] [--] PROGRAM [ARGS...]\n"
 		"Run a statically linked x86-64 PROGRAM with every system call handled\n"
 		"by vmexec-run through /dev/vmexec (no ptrace).\n"
 		"  -t, --trace            print each system call to stderr, strace style\n"
 		"  -b, --bind GUEST=HOST  the program sees HOST at path GUEST\n"
 		"  -d, --deny SYSCALL     SYSCALL (name or number) fails with EPERM\n"
 		"      --no-passthrough   every call exits to vmexec-run; by default (not with\n"
-		"                         --trace) the module runs read/write/mmap... in place\n");
+		"                         --trace) the module runs read/write/mmap... in place\n"
+		"      --stub             run the program in a stopped stub process's address\n"
+		"                         space; by default it gets a new one that no process\n"
+		"                         has (the stub is the fallback if the module cannot)\n");
 }
 
 static int deny_add(const char *name)
@@ -180,8 +144,9 @@ static u64 xgetbv0(void)
  * guest memory (and, without --bind, stat and access by path), stop exiting
  * to the tool. They then skip the descriptor check (fd_guest()): the module
  * keeps vmexec files out of the guest's reach; the tool's copy of stderr
- * moves to the stub (errfd_to_stub()), and guest memory is copied without
- * descriptors (mem.c). A passed-through call that a
+ * moves to a keeper thread's own descriptor table (errkeep.c), and guest
+ * memory is copied with VMEXEC_IOC_MEM on the vmexec file (mem.c). A
+ * passed-through call that a
  * signal interrupts comes back set up to restart, with the kind of restart
  * in exit.signal.restart: sig_deliver() turns it into EINTR where the
  * kernel would. Off with --trace, --no-passthrough and for denied calls.
@@ -206,6 +171,7 @@ static void passthrough_setup(void)
 	};
 	struct vmexec_passthrough pt;
 	unsigned int i, n = sizeof(nrs) / sizeof(nrs[0]);
+	int ret;
 
 	if (!vr.passthrough || vr.trace)
 		return;
@@ -227,11 +193,15 @@ static void passthrough_setup(void)
 		if (!(vr.deny[nr / 64] & (1ULL << (nr % 64))))
 			pt.bitmap[nr / 64] |= 1ULL << (nr % 64);
 	}
+	ret = errkeep_start();
+	if (ret < 0) {
+		vr_msg("pass-through: keeping stderr out of reach: %s (continuing without)",
+		       strerror(-ret));
+		return;
+	}
 	if (ioctl(vr.vfd, VMEXEC_IOC_SET_PASSTHROUGH, &pt) < 0)
 		vr_msg("pass-through: VMEXEC_IOC_SET_PASSTHROUGH: %s (continuing without)",
 		       strerror(errno));
-	else
-		errfd_to_stub();
 #endif
 }
 
@@ -292,6 +262,8 @@ int main(int argc, char **argv)
 			vr.passthrough = true;	/* the default; kept for old scripts */
 		} else if (!strcmp(o, "--no-passthrough")) {
 			vr.passthrough = false;
+		} else if (!strcmp(o, "--stub")) {
+			vr.use_stub = true;
 		} else if (!strcmp(o, "-b") || !strcmp(o, "--bind") ||
 			   !strcmp(o, "-d") || !strcmp(o, "--deny")) {
 			bool bind = o[1] == 'b' || o[2] == 'b';

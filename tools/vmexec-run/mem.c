@@ -4,11 +4,14 @@
  * Guest memory.
  *
  * The tool's own loads and stores (paths, stat buffers, signal frames, the
- * initial stack) use process_vm_readv/writev on the stub: no descriptor is
- * involved, so the guest's descriptor space holds nothing of the tool's
- * memory traffic that pass-through could reach, and a copy costs no
- * address-space switch. It needs the same ptrace-attach right over the stub
- * as VMEXEC_IOC_BIND, which the tool already has. Calls that move data
+ * initial stack) use VMEXEC_IOC_MEM on the vmexec file, as process_vm_readv/
+ * writev would on a process holding the address space: the same code for a
+ * new address space (which has no process, so no pid to name) and a stub's.
+ * No other descriptor is involved, so the guest's descriptor space holds
+ * nothing of the tool's memory traffic that pass-through could reach (the
+ * module refuses the vmexec file to the guest), and a copy costs no
+ * address-space switch. The guest's protections hold: a write into its
+ * read-only pages faults (EFAULT). Calls that move data
  * between the guest's descriptors and its memory go through
  * VMEXEC_IOC_SYSCALLS (gsys). The guest's address space holds nothing of
  * the tool's.
@@ -19,6 +22,9 @@
 #include <sys/uio.h>
 #include <unistd.h>
 #include "vmrun.h"
+
+/* One MEM copy at most: its byte count must fit the int the library returns. */
+#define MEM_MAX_COPY	(1UL << 30)
 
 /* One call in the guest's address space; the ioctl's own failure is fatal. */
 long gsys(long nr, u64 a0, u64 a1, u64 a2, u64 a3, u64 a4, u64 a5)
@@ -44,18 +50,23 @@ int gsys_batch(struct vmexec_syscall *calls, unsigned int n)
 	return ret;
 }
 
-/* Up to len bytes from guest memory; returns how many were readable. */
+/*
+ * Up to len bytes from guest memory; returns how many were readable (the
+ * copy stops at the first fault), or -errno.
+ */
 long mem_read_partial(u64 addr, void *buf, size_t len)
 {
 	struct iovec local = { buf, len };
 	struct iovec remote = { (void *)(uintptr_t)addr, len };
-	ssize_t r;
+	int r;
 
 	if (!len)
 		return 0;
-	r = process_vm_readv(vr.stub, &local, 1, &remote, 1, 0);
+	if (len > MEM_MAX_COPY)
+		len = MEM_MAX_COPY;
+	r = vmexec_mem_read(vr.vfd, &local, &remote, 1);
 	if (r < 0)
-		return errno == ESRCH ? -ESRCH : -EFAULT;
+		return r;
 	return r ? r : -EFAULT;
 }
 
@@ -76,8 +87,9 @@ int mem_write(u64 addr, const void *buf, size_t len)
 
 	if (!len)
 		return 0;
-	return process_vm_writev(vr.stub, &local, 1, &remote, 1, 0) == (ssize_t)len ?
-	       0 : -EFAULT;
+	if (len > MEM_MAX_COPY)
+		return -EFAULT;
+	return vmexec_mem_write(vr.vfd, &local, &remote, 1) == (int)len ? 0 : -EFAULT;
 }
 
 /*

@@ -4,7 +4,7 @@
  * Calls about the process: emulated, since the guest is not a process of
  * its own. Its pid and tid are the tool's (so /proc/self and kill(getpid())
  * mean the same thing to it), its heap (brk) is anonymous memory mapped in
- * the stub, its FS/GS bases are register state, its signal state lives in
+ * its address space, its FS/GS bases are register state, its signal state lives in
  * signals.c, and time, identity and random numbers come from the tool.
  */
 #include <errno.h>
@@ -80,7 +80,7 @@ H(h_echild)
 	return -ECHILD;
 }
 
-/* The heap: anonymous pages mapped and unmapped in the stub. */
+/* The heap: anonymous pages mapped and unmapped in the guest's address space. */
 H(h_brk)
 {
 	u64 want = a[0], end;
@@ -499,6 +499,16 @@ H(h_futex)
 	}
 }
 
+/*
+ * With --stub, the stub (pid or process group) is no target for the guest's
+ * signals: it does not exist as far as the guest knows. Without a stub
+ * every other pid is a real one (1 included).
+ */
+static bool is_stub(long pid)
+{
+	return vr.stub > 0 && (pid == vr.stub || pid == -(long)vr.stub);
+}
+
 /* kill/tgkill/tkill: to itself emulated, to the stub refused, else real. */
 static long self_signal(int sig, int code)
 {
@@ -530,7 +540,7 @@ H(h_kill)
 	(void)nr;
 	if (pid == vr.pid || pid == 0 || pid == -1 || pid == -(long)getpgrp())
 		return self_signal((int)a[1], SI_USER);
-	if (pid == vr.stub || pid == -vr.stub)
+	if (is_stub(pid))
 		return -ESRCH;
 	return HOST(kill(pid, (int)a[1]));
 }
@@ -543,7 +553,7 @@ H(h_tgkill)
 			return -ESRCH;
 		return self_signal((int)a[2], SI_TKILL);
 	}
-	if ((int)a[0] == vr.stub)
+	if (is_stub((int)a[0]))
 		return -ESRCH;
 	return HOST(syscall(SYS_tgkill, a[0], a[1], a[2]));
 }
@@ -553,7 +563,7 @@ H(h_tkill)
 	(void)nr;
 	if ((int)a[0] == vr.pid)
 		return self_signal((int)a[1], SI_TKILL);
-	if ((int)a[0] == vr.stub)
+	if (is_stub((int)a[0]))
 		return -ESRCH;
 	return HOST(syscall(SYS_tkill, a[0], a[1]));
 }

@@ -4,8 +4,9 @@
  *
  * One guest per process: the supervisor state is the global `vr`.
  *   main.c      options, the run loop, exits and cleanup
- *   loader.c    the stub process, the ELF, the initial stack
- *   mem.c       guest memory access and SYSCALLS helpers
+ *   loader.c    the address space (new, or a stub's), the ELF, the stack
+ *   mem.c       guest memory access (MEM) and SYSCALLS helpers
+ *   errkeep.c   the tool's copy of stderr, out of the guest's reach
  *   fdspace.c   the guest's descriptor space (the tool's own fds hidden)
  *   pathview.c  --bind: the guest's view of the file system
  *   signals.c   guest signal state, frames, rt_sigreturn
@@ -66,11 +67,13 @@ struct bind_entry {
 
 struct vmrun {
 	/* Hidden descriptors (fdspace.c): never reachable by the guest. */
-	int vfd;		/* /dev/vmexec, bound to the stub */
-	int errfd;		/* the tool's stderr, for --trace and reports */
+	int vfd;		/* /dev/vmexec, bound to the guest's address space */
+	int errfd;		/* the tool's stderr, for --trace and reports;
+				 * -1 once a keeper thread holds it (errkeep.c) */
 	int fd_limit;		/* guest descriptors are 0 .. fd_limit-1 */
 
-	pid_t stub;		/* the process whose address space the guest uses */
+	pid_t stub;		/* --stub: the process whose address space the
+				 * guest uses; -1 with a new address space */
 	pid_t pid;		/* the tool's pid: the guest's pid and tid */
 
 	struct vmexec_run run;
@@ -97,6 +100,7 @@ struct vmrun {
 	/* Options. */
 	bool trace;
 	bool passthrough;
+	bool use_stub;		/* --stub, or no VMEXEC_BIND_NEW_MM in the module */
 	u32 restart;		/* exit.signal.restart of the last exit */
 	u64 deny[8];		/* bit per syscall number 0..511 */
 	struct bind_entry *binds;
@@ -115,6 +119,10 @@ __attribute__((noreturn)) void vr_fatal(int status, const char *fmt, ...)
 __attribute__((noreturn)) void guest_exit(int status);
 __attribute__((noreturn)) void guest_die(int sig, const char *why);
 void cleanup_stub(void);
+
+/* errkeep.c */
+int errkeep_start(void);
+void errkeep_write(const void *buf, size_t len);
 
 /* loader.c */
 int load_program(const char *path, char *const argv[], char *const envp[]);
