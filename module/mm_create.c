@@ -22,9 +22,12 @@
  * thread in guest mode, /proc/TID/mem of one, or khugepaged may hold
  * mm_users and fault pages in. An mmu notifier's release runs in
  * exit_mmap() once mm_users is zero, after which nothing can charge the
- * mm: only then is the owner let go. The notifier holds a module
- * reference, so the module stays while the mm is in use; vmexec_exit()
- * waits for the SRCU-deferred free of notifiers that already let go. A
+ * mm: only then is the owner let go. The notifier is unregistered from a
+ * work item afterwards, never from release itself: exit_mmap() ends with
+ * synchronize_srcu(), which is expedited only while the notifiers' SRCU is
+ * idle, and an SRCU callback queued from release (mmu_notifier_put()) made
+ * every teardown wait a normal grace period, 16 ms. The notifier holds a
+ * module reference until release; vmexec_exit() drains the work items. A
  * kernel without mmu notifiers gets EOPNOTSUPP (and the feature probe 0).
  */
 #include <linux/err.h>
@@ -36,24 +39,27 @@
 #include <linux/sched/signal.h>
 #include <linux/sched/task.h>
 #include <linux/slab.h>
+#include <linux/workqueue.h>
 #include "vmexec.h"
 
 #if VMEXEC_NEW_MM
 struct vmexec_mm_owner {
 	struct mmu_notifier mn;
 	struct task_struct *owner;
+	struct mm_struct *mm;
+	struct work_struct unregister;
 };
 
-static struct mmu_notifier *vmexec_mm_owner_alloc(struct mm_struct *mm)
-{
-	struct vmexec_mm_owner *mo = kzalloc(sizeof(*mo), GFP_KERNEL_ACCOUNT);
+/* Unregisters the notifiers whose release ran, after exit_mmap(). */
+static struct workqueue_struct *vmexec_mm_wq;
 
-	return mo ? &mo->mn : ERR_PTR(-ENOMEM);
-}
-
-static void vmexec_mm_owner_free(struct mmu_notifier *mn)
+static void vmexec_mm_owner_unregister(struct work_struct *work)
 {
-	kfree(container_of(mn, struct vmexec_mm_owner, mn));
+	struct vmexec_mm_owner *mo = container_of(work, struct vmexec_mm_owner, unregister);
+
+	/* Waits for the release to return, then drops the notifier's mm_count. */
+	mmu_notifier_unregister(&mo->mn, mo->mm);
+	kfree(mo);
 }
 
 /* exit_mmap(): mm_users is zero, nothing can fault the mm in any more. */
@@ -61,17 +67,23 @@ static void vmexec_mm_owner_release(struct mmu_notifier *mn, struct mm_struct *m
 {
 	struct vmexec_mm_owner *mo = container_of(mn, struct vmexec_mm_owner, mn);
 
+	/*
+	 * Once only: the work item may run before exit_mmap() has taken the
+	 * notifier off the mm, and mmu_notifier_unregister() then calls
+	 * release again.
+	 */
+	if (!mo->owner)
+		return;
 	RCU_INIT_POINTER(mm->owner, NULL);
 	put_task_struct(mo->owner);
-	/* Freed after an SRCU grace period: vmexec_exit() waits for it. */
-	mmu_notifier_put(mn);
+	mo->owner = NULL;
+	queue_work(vmexec_mm_wq, &mo->unregister);
+	/* The work item runs module code: vmexec_exit() drains it first. */
 	module_put(THIS_MODULE);
 }
 
 static const struct mmu_notifier_ops vmexec_mm_owner_ops = {
 	.release	= vmexec_mm_owner_release,
-	.alloc_notifier	= vmexec_mm_owner_alloc,
-	.free_notifier	= vmexec_mm_owner_free,
 };
 
 /* A new, empty mm with an mm_users reference, or an ERR_PTR. */
@@ -79,13 +91,18 @@ struct mm_struct *vmexec_mm_create(void)
 {
 	unsigned int randomize = current->flags & PF_RANDOMIZE;
 	struct vmexec_mm_owner *mo;
-	struct mmu_notifier *mn;
 	struct rlimit rlim_stack;
 	struct mm_struct *mm;
+	int err;
 
-	mm = vmexec_k_mm_alloc();
-	if (!mm)
+	mo = kzalloc(sizeof(*mo), GFP_KERNEL_ACCOUNT);
+	if (!mo)
 		return ERR_PTR(-ENOMEM);
+	mm = vmexec_k_mm_alloc();
+	if (!mm) {
+		kfree(mo);
+		return ERR_PTR(-ENOMEM);
+	}
 
 	/* As exec takes it for setup_new_exec(). */
 	task_lock(current->group_leader);
@@ -102,27 +119,41 @@ struct mm_struct *vmexec_mm_create(void)
 	current->flags |= randomize;
 	mm->task_size = TASK_SIZE_MAX;
 
-	mn = mmu_notifier_get(&vmexec_mm_owner_ops, mm);
-	if (IS_ERR(mn)) {
+	mo->mn.ops = &vmexec_mm_owner_ops;
+	mo->mm = mm;
+	INIT_WORK(&mo->unregister, vmexec_mm_owner_unregister);
+	err = mmu_notifier_register(&mo->mn, mm);
+	if (err) {
 		mmput(mm);
-		return ERR_CAST(mn);
+		kfree(mo);
+		return ERR_PTR(err);
 	}
-	mo = container_of(mn, struct vmexec_mm_owner, mn);
 	/* mm_alloc() made current the owner. */
 	mo->owner = get_task_struct(current);
 	__module_get(THIS_MODULE);
 	return mm;
 }
 
-/* Module unload: notifiers whose release ran are freed by now. */
+int vmexec_mm_create_init(void)
+{
+	vmexec_mm_wq = alloc_workqueue("vmexec_mm", WQ_UNBOUND, 0);
+	return vmexec_mm_wq ? 0 : -ENOMEM;
+}
+
+/* Module unload: every notifier whose release ran is unregistered and freed. */
 void vmexec_mm_create_exit(void)
 {
-	mmu_notifier_synchronize();
+	destroy_workqueue(vmexec_mm_wq);
 }
 #else
 struct mm_struct *vmexec_mm_create(void)
 {
 	return ERR_PTR(-EOPNOTSUPP);
+}
+
+int vmexec_mm_create_init(void)
+{
+	return 0;
 }
 
 void vmexec_mm_create_exit(void)
