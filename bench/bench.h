@@ -88,6 +88,7 @@ void section_c(void);
 void section_d(void);
 void section_e(void);
 void section_f(void);
+void section_h(void);
 void section_a_trace(void);	/* -s t: not a row; console only */
 
 /* Helpers shared by sections (util.c). */

@@ -7,7 +7,8 @@
  * table and writes the CSV (bench/README.md describes both).
  *
  *   vmexec-bench [-o FILE.csv] [-s SECTIONS] [-x SCALE] [-e DIR]
- *     -s  sections to run, e.g. "ace" (default "abcdef"); "t" adds the
+ *     -s  sections to run, e.g. "ace" (default "abcdef"; "h", new address
+ *         spaces against stubs, only when asked for); "t" adds the
  *         per-function trace of the A1 round trip (console only)
  *     -e  a directory on an ext4 file system for section D's files
  *         (without it, the ext4 rows are "n/a")
@@ -46,7 +47,7 @@ struct result {
 	double sw_per_op[2][3];
 };
 
-static struct result results[96];
+static struct result results[192];
 static int nresults, nfailed;
 static double scale = 1.0;
 static char fail_text[256];
@@ -614,7 +615,7 @@ int main(int argc, char **argv)
 		case 's': sections = optarg; break;
 		case 'x': scale = atof(optarg); break;
 		default:
-			fprintf(stderr, "usage: %s [-o FILE.csv] [-s abcdef] [-x SCALE] [-e EXT4DIR]\n",
+			fprintf(stderr, "usage: %s [-o FILE.csv] [-s abcdefh] [-x SCALE] [-e EXT4DIR]\n",
 				argv[0]);
 			return 2;
 		}
@@ -656,6 +657,8 @@ int main(int argc, char **argv)
 		section_e();
 	if (strchr(sections, 'f'))
 		section_f();
+	if (strchr(sections, 'h'))
+		section_h();
 
 	if (csv) {
 		f = fopen(csv, "w");

@@ -53,7 +53,7 @@ fi
 
 if [ "$mode" = bench ]; then
 	case "$BENCH_SECTIONS" in
-	'' | *[!a-gtu]*) die "BENCH_SECTIONS=$BENCH_SECTIONS: use letters a-g, t and u (default abcdeg)" ;;
+	'' | *[!a-htu]*) die "BENCH_SECTIONS=$BENCH_SECTIONS: use letters a-h, t and u (default abcdeg)" ;;
 	esac
 	bash "$H/bench.sh" build
 	# A benchmark boot runs far longer than the suites (a-e about 10
