@@ -539,7 +539,7 @@ static void print_row(const struct result *x, FILE *f, int csv)
 	if (x->status == 0) {
 		fmt_ns(mn, sizeof(mn), x->min);
 		fmt_ns(mx, sizeof(mx), x->max);
-		if (b && b->status == 0)
+		if (b && b->status == 0 && b->med != 0)
 			snprintf(ratio, sizeof(ratio), "%.2f", x->med / b->med);
 		if (x->bytes_per_op)
 			snprintf(tput, sizeof(tput), "%.0f MB/s", x->bytes_per_op / x->med * 1e3);

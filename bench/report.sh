@@ -216,6 +216,43 @@ function main_table(    i) {
 		printf "\nOne mm switch (CR3 load, TCG soft-TLB flush) costs about %s ns here: A1 pays two per round trip, A3 none.\n", fmt(med["A-cr3"])
 	switch_table()
 	breakdown_table()
+	h_table()
+}
+# Section H: a new mm against the stub way, side by side (medians of this boot).
+function hpair(desc, a, b, unit,    x) {
+	if (!(a in med) || !(b in med) || !num(med[a]) || !num(med[b])) {
+		printf "| %s | %s | %s | n/a |\n", desc, (a in med) ? med[a] : "n/a", (b in med) ? med[b] : "n/a"
+		return
+	}
+	x = med[a] != 0 ? sprintf("%.2f", med[b] / med[a]) : "n/a"
+	printf "| %s | %s %s | %s %s | %s |\n", desc, fmt(med[a]), unit, fmt(med[b]), unit, x
+}
+function hmem(desc, id,    p, s, n, rs, rn) {
+	p = med[id "-pvm"]; s = med[id "-stub"]; n = med[id "-new"]
+	if (!num(p) || !num(s) || !num(n) || p == 0) {
+		printf "| %s | %s | %s | %s | n/a | n/a |\n", desc, p, s, n
+		return
+	}
+	printf "| %s | %s | %s | %s | %.2f | %.2f |\n", desc, fmt(p), fmt(s), fmt(n), s / p, n / p
+}
+function h_table(    f, i, k, lab) {
+	if (!("H1-stub" in med) && !("H4" in med) && !("H8-pvm" in med))
+		return
+	printf "\nSection H, a new mm (VMEXEC_BIND_NEW_MM) against the stub way (fork, stop, pidfd BIND, munmap of everything; medians of this boot, new / stub < 1: the new mm is cheaper). The H2/H3 rows above are bytes per address space, not ns:\n\n"
+	printf "| operation | stub way | new mm | new / stub |\n|---|--:|--:|--:|\n"
+	hpair("create + tear down (H1)", "H1-stub", "H1-new", "ns")
+	hpair("create only (H1-*-c)", "H1-stub-c", "H1-new-c", "ns")
+	hpair("tear down only (H1-*-t)", "H1-stub-t", "H1-new-t", "ns")
+	split("slab sunr pt kstack avail", f, " ")
+	split("Slab|SUnreclaim|PageTables|KernelStack|MemAvailable taken", lab, "|")
+	for (k = 1; k <= 5; k++)
+		hpair(lab[k] " per address space (H2/H3)", "H2-" f[k], "H3-" f[k], "B")
+	hpair("RUN round trip (H4/H5)", "H4", "H5", "ns")
+	hpair("CONTEXT_RUN round trip (H6/H7)", "H6", "H7", "ns")
+	printf "\nSection H, copies (ns per call, medians): process_vm_readv/writev on a stub against VMEXEC_IOC_MEM on the stub'"'"'s mm and on a new mm:\n\n"
+	printf "| copy | process_vm_*v, stub | MEM, stub | MEM, new mm | MEM stub / pvm | MEM new / pvm |\n|---|--:|--:|--:|--:|--:|\n"
+	hmem("read 8 B", "H8"); hmem("read 4 KiB", "H9"); hmem("read 64 KiB", "H10"); hmem("read 16 x 4 KiB", "H11")
+	hmem("write 8 B", "H12"); hmem("write 4 KiB", "H13"); hmem("write 64 KiB", "H14"); hmem("write 16 x 4 KiB", "H15")
 }
 # Context switches and wakeups per operation (the CSV columns 14-19).
 function switch_table(    i, any, wk) {

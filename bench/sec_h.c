@@ -273,9 +273,8 @@ static int h_m_run(const struct row *r, void *state, long n, double *ns)
 	after = meminfo_kb(name);
 	CHECK(after >= 0, "/proc/meminfo %s unreadable", name);
 	*ns = (field == F_AVAIL ? before - after : after - before) * 1024.0;
-	if (!c->printed++)
-		printf("  %-2s %-10s %s: %s %lld kB before, %lld kB with %ld held\n", "", "",
-		       h_kind[kind], name, before, after, n);
+	printf("  %-2s %-10s %s: %s %lld kB before, %lld kB with %ld held\n", "", "",
+	       h_kind[kind], name, before, after, n);
 	return h_destroy_all(c);
 }
 
