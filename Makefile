@@ -17,7 +17,8 @@
 #                 in the guest, print the tables per kernel, write
 #                 bench/results/RELEASE.{md,csv} (BENCH_TIMEOUT=3600 s per
 #                 boot; BENCH_SECTIONS=abcdeg: a-f vmexec-bench sections, g
-#                 the vmexec-run workload; ICOUNT=1: instruction counts,
+#                 the vmexec-run workload; h (only when asked for): a new
+#                 mm against a stub; ICOUNT=1: instruction counts,
 #                 in bench/results/icount/; bench/README.md)
 #   make uml          build User-mode Linux from linux-source-6.12, stock and
 #                     with uml/*.patch (the vmexec backend; uml/build.sh)
