@@ -8,6 +8,7 @@
  * Ratios are against the stub way. bench/README.md, "H.", has the details.
  */
 #include "bench.h"
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -214,27 +215,87 @@ static void h_c_teardown(const struct row *r, void *state)
 
 /* ---- memory held ---- */
 
-/* The meminfo fields: param = kind | field << 4. */
+/*
+ * The fields: param = kind | field << 4. The last is not in /proc/meminfo:
+ * free pages counting those parked on the per-CPU lists (/proc/zoneinfo).
+ */
 static const char *const h_field[] = { "Slab", "SUnreclaim", "PageTables", "KernelStack",
-				       "MemAvailable" };
-enum { F_AVAIL = 4 };
+				       "MemAvailable", "free+pcp" };
+enum { F_AVAIL = 4, F_FREE_PCP = 5 };
 
-/* Fold the per-CPU counters, then the field of /proc/meminfo, in kB. */
+/* Fold the per-CPU vmstat counters into the global ones: 0, or -1. */
+static int stat_refresh(void)
+{
+	int fd = open("/proc/sys/vm/stat_refresh", O_WRONLY), ret = 0;
+
+	if (fd < 0)
+		return -1;
+	if (write(fd, "1", 1) != 1)
+		ret = -1;
+	close(fd);
+	return ret;
+}
+
+/*
+ * Free every empty slab of every cache (/sys/kernel/slab/NAME/shrink), so
+ * that the baseline holds no slab page that freed objects of an earlier
+ * run left behind (new objects would fill those first, and Slab would not
+ * grow). Best effort.
+ */
+static void slab_shrink_all(void)
+{
+	char path[320];
+	struct dirent *e;
+	DIR *d = opendir("/sys/kernel/slab");
+
+	if (!d)
+		return;
+	while ((e = readdir(d))) {
+		int fd;
+
+		if (e->d_name[0] == '.' || e->d_name[0] == ':')
+			continue;	/* ":..." are aliases of merged caches */
+		snprintf(path, sizeof(path), "/sys/kernel/slab/%s/shrink", e->d_name);
+		fd = open(path, O_WRONLY);
+		if (fd < 0)
+			continue;
+		if (write(fd, "1", 1) < 0) {
+			/* nothing to do: best effort */
+		}
+		close(fd);
+	}
+	closedir(d);
+}
+
+/* Free pages, buddy and per-CPU lists, of every zone, in kB. */
+static long long zone_free_kb(void)
+{
+	char line[256];
+	long long pages = 0, v;
+	FILE *f = fopen("/proc/zoneinfo", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, " pages free %lld", &v) == 1 || sscanf(line, " count: %lld", &v) == 1)
+			pages += v;
+	}
+	fclose(f);
+	return pages * (long long)(PAGE / 1024);
+}
+
+/* The field, after folding the per-CPU counters, in kB. */
 static long long meminfo_kb(const char *field)
 {
 	char line[256];
 	size_t l = strlen(field);
 	long long v = -1;
 	FILE *f;
-	int fd = open("/proc/sys/vm/stat_refresh", O_WRONLY);
 
-	if (fd >= 0) {
-		if (write(fd, "1", 1) < 0)
-			v = -2;
-		close(fd);
-	}
-	if (v == -2)
+	if (stat_refresh())
 		return -1;
+	if (!strcmp(field, h_field[F_FREE_PCP]))
+		return zone_free_kb();
 	f = fopen("/proc/meminfo", "r");
 	if (!f)
 		return -1;
@@ -261,8 +322,9 @@ static int h_m_run(const struct row *r, void *state, long n, double *ns)
 	long i;
 
 	CHECK(n <= H_MAX, "%ld address spaces: at most %d", n, H_MAX);
-	/* What the last run freed (RCU, per-CPU lists) settles first. */
+	/* What the last run freed (RCU) settles first; empty slabs go. */
 	usleep(200000);
+	slab_shrink_all();
 	before = meminfo_kb(name);
 	CHECK(before >= 0, "/proc/meminfo %s (or vm.stat_refresh) unreadable", name);
 	for (i = 0; i < n; i++) {
@@ -272,7 +334,7 @@ static int h_m_run(const struct row *r, void *state, long n, double *ns)
 	}
 	after = meminfo_kb(name);
 	CHECK(after >= 0, "/proc/meminfo %s unreadable", name);
-	*ns = (field == F_AVAIL ? before - after : after - before) * 1024.0;
+	*ns = (field >= F_AVAIL ? before - after : after - before) * 1024.0;
 	printf("  %-2s %-10s %s: %s %lld kB before, %lld kB with %ld held\n", "", "",
 	       h_kind[kind], name, before, after, n);
 	return h_destroy_all(c);
@@ -528,6 +590,10 @@ static const struct row rows_h_mem[] = {
 	MEMROW(H_NEW, 3, "H3-kstack", "H2-kstack", "KernelStack held by a new mm (bytes)"),
 	MEMROW(H_STUB, 4, "H2-avail", "H2-avail", "MemAvailable taken by an emptied stub (bytes)"),
 	MEMROW(H_NEW, 4, "H3-avail", "H2-avail", "MemAvailable taken by a new mm (bytes)"),
+	MEMROW(H_STUB, 5, "H2-free", "H2-free",
+	       "free pages incl. per-CPU lists taken by an emptied stub (bytes)"),
+	MEMROW(H_NEW, 5, "H3-free", "H2-free",
+	       "free pages incl. per-CPU lists taken by a new mm (bytes)"),
 };
 
 static const struct row rows_h_run[] = {
