@@ -149,27 +149,35 @@ function uml_table(    i, r, desc, want, x, ctl, icount, unit) {
 	icount = (meta["qemu"] ~ /icount/)
 	unit = icount ? "guest instructions (icount: 1 ns = 1 instruction)" : "wall-clock ns of the qemu TCG guest"
 	printf "\n### User-mode Linux (section u)\n\n"
-	printf "- `/uml/bench.sh -n %s` in the guest (uml/guest/bench.sh; guest clock %s, %s s in all): stock UML, the patched UML in ptrace mode (the control) and in vmexec mode (`vmexec` on its command line), each booted in turn (stock, ptrace, vmexec) for 1 warm-up and %s measured runs, all of UML pinned to CPU 0 (taskset)\n",
-		meta["uml_runs"], meta["umlbench_guest_date"], meta["uml_seconds"], meta["uml_runs"]
+	printf "- `/uml/bench.sh -n %s` in the guest (uml/guest/bench.sh; guest clock %s, %s s in all): %s for 1 warm-up and %s measured runs, all of UML pinned to CPU 0 (taskset)\n",
+		meta["uml_runs"], meta["umlbench_guest_date"], meta["uml_seconds"],
+		(("getppid", "vmexec_stub", 4) in U) ? \
+		"stock UML, the patched UML in ptrace mode (the control), in vmexec mode (`vmexec` on its command line: new address spaces, no stub processes) and in vmexec mode with stub processes (`vmexec_stub`), each booted in turn (stock, ptrace, vmexec, vmexec_stub)" : \
+		"stock UML, the patched UML in ptrace mode (the control) and in vmexec mode (`vmexec` on its command line; stub processes held the address spaces then), each booted in turn (stock, ptrace, vmexec)",
+		meta["uml_runs"]
 	printf "- per run, one UML boot runs every per-operation row (uml/guest/bench-rows.sh; counts: %s), each timed inside UML by /bin/workload with CLOCK_MONOTONIC, and one more boots to halt doing nothing, timed from the qemu guest\n", meta["uml_counts"]
 	if (meta["uml_scale"] != 1)
 		printf "- **operation counts scaled by %s (debug run, not a publishable table)**\n", meta["uml_scale"]
 	printf "- figures: %s per operation, median (min-max) over the measured runs; ratios of medians\n", unit
 	printf "- VMEXEC_IOC_GET_STATS at halt, printed by the last vmexec boot: %s\n", meta["uml_stats"]
+	if ("uml_stats_stub" in meta)
+		printf "- and by the last vmexec_stub boot: %s\n", meta["uml_stats_stub"]
 	printf "- UML boots repeated because the UML process died (figures discarded): %s\n\n", meta["uml_retries"]
-	printf "| row | operation | ops/run | stock UML | patched, ptrace | patched, vmexec | stock / vmexec | ptrace / stock |\n"
-	printf "|---|---|--:|--:|--:|--:|--:|--:|\n"
+	printf "| row | operation | ops/run | stock UML | patched, ptrace | patched, vmexec | patched, vmexec_stub | stock / vmexec | stock / vmexec_stub | ptrace / stock |\n"
+	printf "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|\n"
 	for (i = 1; i <= numl; i++) {
 		r = uorder[i]
 		if (r == "clock") continue
-		printf "| %s | %s | %s | %s | %s | %s | %s | %s |\n", r, desc[r], U[r, "stock", 7],
-			ufig(r, "stock"), ufig(r, "ptrace"), ufig(r, "vmexec"),
+		printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", r, desc[r], U[r, "stock", 7],
+			ufig(r, "stock"), ufig(r, "ptrace"), ufig(r, "vmexec"), ufig(r, "vmexec_stub"),
 			(x = uratio(r, "stock", "vmexec")) == "" ? "n/a" : sprintf("%.2f", x),
+			(x = uratio(r, "stock", "vmexec_stub")) == "" ? "n/a" : sprintf("%.2f", x),
 			(x = uratio(r, "ptrace", "stock")) == "" ? "n/a" : sprintf("%.2f", x)
 	}
 	if (("clock", "stock", 4) in U)
-		printf "\nUML'"'"'s clock against the qemu guest'"'"'s: the rows, timed by UML'"'"'s clock, took %.1f%% (stock), %.1f%% (ptrace), %.1f%% (vmexec) of their UML boot timed from outside (medians; it must not exceed 100%%).\n",
-			U["clock", "stock", 4] / 10, U["clock", "ptrace", 4] / 10, U["clock", "vmexec", 4] / 10
+		printf "\nUML'"'"'s clock against the qemu guest'"'"'s: the rows, timed by UML'"'"'s clock, took %.1f%% (stock), %.1f%% (ptrace), %.1f%% (vmexec)%s of their UML boot timed from outside (medians; it must not exceed 100%%).\n",
+			U["clock", "stock", 4] / 10, U["clock", "ptrace", 4] / 10, U["clock", "vmexec", 4] / 10,
+			(("clock", "vmexec_stub", 4) in U) ? sprintf(", %.1f%% (vmexec_stub)", U["clock", "vmexec_stub", 4] / 10) : ""
 	printf "\nTargets (ratios of medians from this boot):\n\n"
 	printf "| target | row | ratio | wanted | verdict |\n|---|---|--:|---|---|\n"
 	for (i = 1; i <= numl; i++) {

@@ -7,11 +7,15 @@
 # uml/guest/run.sh) and a qemu boot in harness mode "uml", whose init loads
 # the module and runs /uml/run.sh. Passes if every kernel's guest wrote
 # VMEXEC-UML-PASS (every UML run halted, smoke.sh outputs identical).
-# UML_MODES="stock ptrace vmexec stubkill": the runs, in order (stock: stock
-# UML; ptrace, vmexec: the patched binary in each mode, outputs compared
-# with the first; stubkill: vmexec mode, a guest process's stub killed from
-# outside; timing: rough per-operation times, stock against vmexec, not
-# judged and not in the default). UML_STOCK_ONLY=1: only the stock binary (no patch needed).
+# UML_MODES="stock ptrace vmexec vmexec_stub stubkill nostub": the runs, in
+# order (stock: stock UML; ptrace, vmexec, vmexec_stub: the patched binary
+# in ptrace mode, in vmexec mode with new address spaces and no stub
+# processes, and in vmexec mode with stubs, outputs compared with the
+# first; stubkill: vmexec_stub mode, a guest process's stub killed from
+# outside; nostub: vmexec mode, no host process holds a guest process's
+# page, so there is no stub to kill; timing: rough per-operation times,
+# stock against both vmexec modes, not judged and not in the default).
+# UML_STOCK_ONLY=1: only the stock binary (no patch needed).
 # UML_BOOT_TIMEOUT=3600: seconds per qemu boot.
 set -euo pipefail
 # shellcheck source=tests/harness/common.sh
@@ -27,7 +31,7 @@ need_cmd cpio gzip flock gcc
 # Three UML boots under TCG take minutes each.
 BOOT_TIMEOUT=${UML_BOOT_TIMEOUT:-3600}
 export BOOT_TIMEOUT
-: "${UML_MODES:=stock ptrace vmexec stubkill}"
+: "${UML_MODES:=stock ptrace vmexec vmexec_stub stubkill nostub}"
 [ "${UML_STOCK_ONLY:-0}" != 1 ] || UML_MODES=stock
 start=$(date +%s)
 stock=$(bash "$UML_DIR/build.sh" path stock)

@@ -3,21 +3,25 @@
 # bench.sh [-n RUNS] [-x SCALE] [-t SECONDS] -o CSV: make bench's section u
 # (tests/harness/init runs it in the qemu guest, the module loaded).
 #
-# Three UML configurations: stock (/uml/linux-stock), ptrace (the patched
-# /uml/linux-vmexec without "vmexec": the control, which must match stock)
-# and vmexec (the patched binary with "vmexec"). One warm-up run and RUNS
-# (5) measured runs; each run boots every configuration in turn, in the
-# order stock, ptrace, vmexec, first on /bench-rows.sh (every per-operation
-# row, timed inside UML by /bin/workload) and then on /halt.sh (boot to
-# halt, timed here from outside by /uml/workload timed, CLOCK_MONOTONIC of
-# the qemu guest). Every UML process (UML, its stubs) is pinned to CPU 0
-# with taskset. SCALE multiplies the operation counts (debugging only).
+# Four UML configurations: stock (/uml/linux-stock), ptrace (the patched
+# /uml/linux-vmexec without "vmexec": the control, which must match stock),
+# vmexec (the patched binary with "vmexec": new address spaces, no stub
+# processes) and vmexec_stub (with "vmexec_stub": vmexec with a stub
+# process holding each address space). One warm-up run and RUNS (5)
+# measured runs; each run boots every configuration in turn, in the order
+# stock, ptrace, vmexec, vmexec_stub, first on /bench-rows.sh (every
+# per-operation row, timed inside UML by /bin/workload) and then on
+# /halt.sh (boot to halt, timed here from outside by /uml/workload timed,
+# CLOCK_MONOTONIC of the qemu guest). Every UML process (UML, its stubs if
+# any) is pinned to CPU 0 with taskset. SCALE multiplies the operation
+# counts (debugging only).
 #
 # Checks: every UML boot halts normally, bench-rows.sh exits 0 with every
-# row's figure, the vmexec boots print VMEXEC_IOC_GET_STATS totals with
-# syscall exits at halt and the others do not; UML's clock is checked
-# against the qemu guest's: the time the rows take by UML's clock must not
-# exceed the boot's time measured from outside (the CSV gives the share).
+# row's figure, the vmexec and vmexec_stub boots say at boot they run in
+# their mode and print VMEXEC_IOC_GET_STATS totals with syscall exits at
+# halt, the others do neither; UML's clock is checked against the qemu
+# guest's: the time the rows take by UML's clock must not exceed the boot's
+# time measured from outside (the CSV gives the share).
 #
 # CSV: #meta lines, then "uml_row,config,runs,median_ns,min_ns,max_ns,ops,
 # values" (ns per operation; values = the measured runs in run order).
@@ -83,7 +87,7 @@ uml_once() {
 	bin=/uml/linux-vmexec
 	[ "$c" != stock ] || bin=/uml/linux-stock
 	set -- "$2" "$3"
-	[ "$c" != vmexec ] || set -- "$@" vmexec
+	case "$c" in vmexec*) set -- "$@" "$c" ;; esac
 	script=$1
 	out=$2
 	shift 2
@@ -107,14 +111,24 @@ uml_once() {
 		return 1
 	fi
 	case "$c:$stats" in
-	vmexec:*" closed: "[1-9]*" syscall exits"*) ;;
-	vmexec:*)
+	vmexec*:*" closed: "[1-9]*" syscall exits"*) ;;
+	vmexec*:*)
 		bad "$c $script run $r: no syscall exits in VMEXEC_IOC_GET_STATS at halt"
 		return 1
 		;;
 	*:) ;;
 	*)
 		bad "$c $script run $r: GET_STATS line from a ptrace-mode UML: $stats"
+		return 1
+		;;
+	esac
+	mode=$(grep '^vmexec: userspace runs on ' "$out/kernel.log")
+	case "$c:$mode" in
+	vmexec:*"; new address spaces, no stub processes") ;;
+	vmexec_stub:*"; address spaces held by stub processes (vmexec_stub)") ;;
+	stock: | ptrace:) ;;
+	*)
+		bad "$c $script run $r: not in its mode: ${mode:-no vmexec line at boot}"
 		return 1
 		;;
 	esac
@@ -128,7 +142,7 @@ say "$runs measured runs after 1 warm-up; counts: getppid/stat/read $n_sys, dd $
 start=$(date +%s)
 r=0
 while [ "$r" -le "$runs" ] && [ "$fail" -eq 0 ]; do
-	for c in stock ptrace vmexec; do
+	for c in stock ptrace vmexec vmexec_stub; do
 		o=/tmp/uml-bench-$c
 		uml "$c" /bench-rows.sh "$o" || break
 		inside=0
@@ -156,7 +170,7 @@ while [ "$r" -le "$runs" ] && [ "$fail" -eq 0 ]; do
 		say "run $r $c: rows $((inside / 1000000)) ms by UML's clock, UML run $((outside / 1000000)) ms from outside"
 	done
 	[ "$fail" -eq 0 ] || break
-	for c in stock ptrace vmexec; do
+	for c in stock ptrace vmexec vmexec_stub; do
 		o=/tmp/uml-bench-halt-$c
 		uml "$c" /halt.sh "$o" || break
 		row boot "$r" "$c" "$(sed -n 's/^time timeout 1: \([0-9]*\) ns\/op$/\1/p' "$o/console.log")"
@@ -175,12 +189,13 @@ say "$r runs in $secs s"
 	echo "#meta,uml_scale,$scale"
 	echo "#meta,uml_retries,\"$retries${retried:+: $retried}\""
 	echo "#meta,uml_stats,\"$(grep '^vmexec: .* address spaces closed: ' /tmp/uml-bench-vmexec/kernel.log)\""
+	echo "#meta,uml_stats_stub,\"$(grep '^vmexec: .* address spaces closed: ' /tmp/uml-bench-vmexec_stub/kernel.log)\""
 	echo "uml_row,config,runs,median_ns,min_ns,max_ns,ops,values"
 	for w in getppid:"$n_sys" stat:"$n_sys" read:"$n_sys" dd:"$n_dd" touch:"$n_touch" \
 		fork:"$n_fork" true:"$n_true" boot:1 clock:0; do
 		name=${w%%:*}
 		n=${w#*:}
-		for c in stock ptrace vmexec; do
+		for c in stock ptrace vmexec vmexec_stub; do
 			vals=$(awk -v w="$name" -v c="$c" '$1 == w && $2 == c && $3 > 0 { printf "%s ", $4 }' "$raw")
 			# shellcheck disable=SC2086 # one value per word
 			printf '%s\n' $vals | sort -n | awk -v w="$name" -v c="$c" -v n="$n" -v vals="${vals% }" '

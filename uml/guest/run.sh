@@ -1,13 +1,15 @@
 #!/bin/sh
 # shellcheck shell=sh
 # Runs in the qemu guest, with the vmexec module loaded (tests/harness/init,
-# mode uml): boots /uml/linux-stock with ptrace, then
-# /uml/linux-vmexec with ptrace and with "vmexec" (the modes listed in
+# mode uml): boots /uml/linux-stock with ptrace, then /uml/linux-vmexec
+# with ptrace, with "vmexec" (new address spaces, no stub processes) and
+# with "vmexec_stub" (vmexec with stub processes) (the modes listed in
 # /uml/modes), each on the busybox initramfs /uml/uml-initrd.gz running
 # smoke.sh, and compares the outputs. Exit status 0 only if every UML run
 # halted normally, every smoke.sh exited 0, all outputs are byte-identical
-# to the first run's, and the vmexec run's GET_STATS counted syscall exits.
-# Modes stubkill and timing: see stubkill() and timing() below.
+# to the first run's, each vmexec run said at boot it was in the mode asked
+# for and its GET_STATS counted syscall exits. Modes stubkill, nostub and
+# timing: see holder() and timing() below.
 PATH=/bin:/sbin:/usr/bin:/usr/sbin
 export PATH
 # UML's physical memory is a file in TMPDIR (tmpfs here). Static glibc
@@ -87,58 +89,121 @@ holder_stub() {
 	return 1
 }
 
-# stubkill: UML in vmexec mode runs stubkill.sh; once its holder process has
-# its page, SIGKILL that process's stub from here. The holder must die
-# (fatal SIGSEGV from UML), UML must go on and halt normally. Booted once
-# more after UML's abort at halt, as boot() does.
-stubkill() {
-	stubkill_once && return 0
-	if [ -n "$stub" ] && grep -qx 'holder ended: status 139' /tmp/uml-stubkill/smoke.out &&
-		grep -qx 'UML still runs processes: ok' /tmp/uml-stubkill/smoke.out &&
-		halt_abort /tmp/uml-stubkill "$rc"; then
-		say "stubkill: booting again"
-		stubkill_once && return 0
+# uml_stubs UML: how many child processes UML has that do not share its
+# memory (its stubs; UML's helper threads have the binary mapped).
+uml_stubs() {
+	n=0
+	for s in /proc/[0-9]*/status; do
+		awk -v u="$1" '$1 == "PPid:" && $2 == u { f = 1 } END { exit !f }' "$s" 2>/dev/null || continue
+		p=${s#/proc/}
+		p=${p%/status}
+		! grep -q 'linux-vmexec' "/proc/$p/maps" 2>/dev/null || continue
+		n=$((n + 1))
+	done
+	echo "$n"
+}
+
+# holder stubkill|nostub: UML runs stubkill.sh, whose holder process takes
+# a page at 0x5a5a0000.
+# stubkill: vmexec_stub mode; once a stub has the holder's page, SIGKILL
+# that stub from here. The holder must die (fatal SIGSEGV from UML), UML
+# must go on and halt normally.
+# nostub: vmexec mode with new address spaces, where the stub-kill test has
+# nothing to kill: once the holder said it has its page, no host process
+# but UML may hold that page and UML may have no stub at all; then the
+# holder is ended from inside UML (stubkill.sh) and UML must halt normally.
+# Booted once more after UML's abort at halt, as boot() does.
+holder() {
+	holder_once "$1" && return 0
+	if [ -n "$found" ] && [ "$ok" = 1 ] &&
+		grep -qx 'holder ended: status 139' "/tmp/uml-$1/smoke.out" &&
+		grep -qx 'UML still runs processes: ok' "/tmp/uml-$1/smoke.out" &&
+		halt_abort "/tmp/uml-$1" "$rc"; then
+		say "$1: booting again"
+		holder_once "$1" && return 0
 	fi
-	say "FAIL: stubkill"
+	say "FAIL: $1"
 	fail=1
 }
 
-# stubkill_once: one such boot; true if it passed.
-stubkill_once() {
-	out=/tmp/uml-stubkill
+# holder_once stubkill|nostub: one such boot; true if it passed.
+holder_once() {
+	name=$1
+	out=/tmp/uml-$name
 	rm -rf "$out"
 	mkdir -p "$out"
-	say "stubkill: /uml/linux-vmexec vmexec smoke=/stubkill.sh"
+	if [ "$name" = stubkill ]; then
+		set -- vmexec_stub
+	else
+		set -- vmexec holder_end=inside
+	fi
+	say "$name: /uml/linux-vmexec $* smoke=/stubkill.sh"
 	timeout -s KILL "$limit" /uml/linux-vmexec mem=64M initrd=/uml/uml-initrd.gz \
-		con0=null,fd:1 con=null smoke_out="$out" smoke=/stubkill.sh vmexec \
+		con0=null,fd:1 con=null smoke_out="$out" smoke=/stubkill.sh "$@" \
 		</dev/null >"$out/console.log" 2>"$out/kernel.log" &
 	uml=$!
-	stub=
+	found=
+	ok=1
 	i=0
-	while [ $i -lt "$limit" ] && [ -z "$stub" ] && kill -0 "$uml" 2>/dev/null; do
+	while [ $i -lt "$limit" ] && [ -z "$found" ] && kill -0 "$uml" 2>/dev/null; do
 		sleep 1
 		i=$((i + 1))
-		stub=$(holder_stub "$uml")
+		if [ "$name" = stubkill ]; then
+			found=$(holder_stub "$uml")
+		elif grep -qx 'holding a page at 0x5a5a0000' "$out/hold.out" 2>/dev/null; then
+			found=holder
+		fi
 	done
-	if [ -n "$stub" ]; then
-		say "stubkill: killing stub $stub (UML is $uml; the stub's $(grep PPid "/proc/$stub/status" | tr -d '\t'))"
-		kill -KILL "$stub"
+	if [ -z "$found" ]; then
+		say "$name: no holder with a page at 0x5a5a0000 found"
+		ok=0
+	elif [ "$name" = stubkill ]; then
+		say "stubkill: killing stub $found (UML is $uml, with $(uml_stubs "$uml") stubs; the stub's $(grep PPid "/proc/$found/status" | tr -d '\t'))"
+		kill -KILL "$found"
 	else
-		say "stubkill: no stub with a page at 0x5a5a0000 found"
+		stub=$(holder_stub "$uml")
+		stubs=$(uml_stubs "$uml")
+		if [ -n "$stub" ] || [ "$stubs" != 0 ]; then
+			say "FAIL: nostub: host process ${stub:-none} holds the holder's page; UML (pid $uml) has $stubs stub processes"
+			ok=0
+		else
+			say "nostub: the holder has its page, no host process but UML holds it, UML (pid $uml) has no stub process: nothing outside UML to kill; the holder is ended from inside UML"
+		fi
+		: >"$out/end-holder"
 	fi
 	wait "$uml"
 	rc=$?
-	say "stubkill: UML exited $rc; stubkill.sh exit status $(cat "$out/smoke.rc" 2>/dev/null || echo none)"
-	sed "s/^/uml-stubkill-smoke: /" "$out/smoke.out" 2>/dev/null
-	grep -v '^busybox: ' "$out/kernel.log" | tail -n 5 | sed "s/^/uml-stubkill-kernel: /"
-	[ -n "$stub" ] && [ "$rc" -eq 0 ] && grep -qx 'holder ended: status 139' "$out/smoke.out" &&
-		grep -qx 'UML still runs processes: ok' "$out/smoke.out"
+	say "$name: UML exited $rc; stubkill.sh exit status $(cat "$out/smoke.rc" 2>/dev/null || echo none)"
+	sed "s/^/uml-$name-smoke: /" "$out/smoke.out" 2>/dev/null
+	grep -v '^busybox: ' "$out/kernel.log" | tail -n 5 | sed "s/^/uml-$name-kernel: /"
+	[ -n "$found" ] && [ "$ok" = 1 ] && [ "$rc" -eq 0 ] &&
+		grep -qx 'holder ended: status 139' "$out/smoke.out" &&
+		grep -qx 'UML still runs processes: ok' "$out/smoke.out" && mode_ok "$name"
 }
 
-# timing: timing.sh under stock UML, then the patched one with vmexec, each
-# line prefixed; figures only, nothing compared or judged.
+# mode_ok NAME: the patched UML's line at boot says it ran NAME's vmexec
+# mode: new address spaces (vmexec, nostub) or stub processes (vmexec_stub,
+# stubkill). True for the other runs.
+mode_ok() {
+	case "$1" in
+	vmexec | nostub) want='new address spaces, no stub processes' ;;
+	vmexec_stub | stubkill) want='address spaces held by stub processes (vmexec_stub)' ;;
+	*) return 0 ;;
+	esac
+	line=$(grep '^vmexec: userspace runs on ' "/tmp/uml-$1/kernel.log")
+	say "$1: ${line:-no vmexec line at boot}"
+	case "$line" in
+	*"; $want") return 0 ;;
+	esac
+	say "FAIL: $1: not in the mode asked for ($want)"
+	return 1
+}
+
+# timing: timing.sh under stock UML, then the patched one with vmexec (new
+# address spaces) and with vmexec_stub, each line prefixed; figures only,
+# nothing compared or judged.
 timing() {
-	for t in stock vmexec; do
+	for t in stock vmexec vmexec_stub; do
 		out=/tmp/uml-timing-$t
 		rm -rf "$out"
 		mkdir -p "$out"
@@ -147,7 +212,7 @@ timing() {
 		if [ "$t" = stock ]; then
 			bin=/uml/linux-stock
 		else
-			set -- vmexec
+			set -- "$t"
 		fi
 		timeout -s KILL "$limit" "$bin" mem=64M initrd=/uml/uml-initrd.gz con0=null,fd:1 \
 			con=null smoke_out="$out" smoke=/timing.sh "$@" \
@@ -190,7 +255,7 @@ same() {
 }
 
 # /uml/modes (uml/check.sh, UML_MODES): which runs, in order.
-modes=$(cat /uml/modes 2>/dev/null || echo stock ptrace vmexec)
+modes=$(cat /uml/modes 2>/dev/null || echo stock ptrace vmexec vmexec_stub)
 ref=
 fpref=
 for m in $modes; do
@@ -198,8 +263,9 @@ for m in $modes; do
 	stock) boot stock /uml/linux-stock ;;
 	ptrace) boot ptrace /uml/linux-vmexec ;;
 	vmexec) boot vmexec /uml/linux-vmexec vmexec ;;
-	stubkill)
-		stubkill
+	vmexec_stub) boot vmexec_stub /uml/linux-vmexec vmexec_stub ;;
+	stubkill | nostub)
+		holder "$m"
 		continue
 		;;
 	timing)
@@ -214,13 +280,17 @@ for m in $modes; do
 	else
 		same "$m"
 	fi
-	[ "$m" = vmexec ] || continue
+	case "$m" in
+	vmexec*) ;;
+	*) continue ;;
+	esac
+	mode_ok "$m" || fail=1
 	# UML's line at halt: GET_STATS of every address space it closed.
-	stats=$(grep '^vmexec: .* address spaces closed: ' /tmp/uml-vmexec/kernel.log)
-	say "vmexec: ${stats:-no GET_STATS line at halt}"
+	stats=$(grep '^vmexec: .* address spaces closed: ' "/tmp/uml-$m/kernel.log")
+	say "$m: ${stats:-no GET_STATS line at halt}"
 	case "$stats" in
 	*" closed: "[1-9]*" syscall exits"*) ;;
-	*) say "FAIL: vmexec: no syscall exits counted by VMEXEC_IOC_GET_STATS"; fail=1 ;;
+	*) say "FAIL: $m: no syscall exits counted by VMEXEC_IOC_GET_STATS"; fail=1 ;;
 	esac
 done
 [ "$fail" -eq 0 ] && say "PASS"

@@ -10,9 +10,10 @@
  *   workload fpu N         SSE/x87 state across N system calls
  *   workload fork N        N children, each exits with its index
  *   workload getppid N     N getppid calls
- *   workload hold          touch a page at 0x5a5a0000, then sleep forever
- *                          (uml/guest/run.sh finds its stub by that address
- *                          and kills it from outside UML)
+ *   workload hold          touch a page at 0x5a5a0000, say so, then sleep
+ *                          forever (uml/guest/run.sh finds its stub by that
+ *                          address and kills it from outside UML, or, with
+ *                          no stubs, checks that no host process holds it)
  *   workload stat N        N stat("/bin/busybox") calls
  *   workload read N        N 1-byte read() calls on /dev/zero
  *   workload timed N CMD [ARG...]
@@ -436,6 +437,8 @@ int main(int argc, char **argv)
 		}
 		*p = 1;
 		printf("holding a page at %p\n", (void *)p);
+		/* uml/guest/run.sh waits for this line. */
+		fflush(stdout);
 		/* Back to user mode five times a second: UML then finds the stub gone. */
 		for (;;)
 			usleep(200000);
