@@ -175,9 +175,6 @@ static int __init vmexec_init(void)
 	err = vmexec_hooks_init();
 	if (err)
 		goto fail_hooks;
-	err = vmexec_mm_create_init();
-	if (err)
-		goto fail_mm_create;
 
 	/* Last: from here on user space can reach us. */
 	err = misc_register(&vmexec_misc);
@@ -187,8 +184,6 @@ static int __init vmexec_init(void)
 	return 0;
 
 fail_misc:
-	vmexec_mm_create_exit();
-fail_mm_create:
 	vmexec_hooks_exit();
 fail_hooks:
 	vmexec_ksyms_exit();

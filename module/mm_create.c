@@ -21,14 +21,20 @@
  * The pin must outlast every user of the mm, and not only our file: a
  * thread in guest mode, /proc/TID/mem of one, or khugepaged may hold
  * mm_users and fault pages in. An mmu notifier's release runs in
- * exit_mmap() once mm_users is zero, after which nothing can charge the
- * mm: only then is the owner let go. The notifier is unregistered from a
- * work item afterwards, never from release itself: exit_mmap() ends with
- * synchronize_srcu(), which is expedited only while the notifiers' SRCU is
- * idle, and an SRCU callback queued from release (mmu_notifier_put()) made
- * every teardown wait a normal grace period, 16 ms. The notifier holds a
- * module reference until release; vmexec_exit() drains the work items. A
- * kernel without mmu notifiers gets EOPNOTSUPP (and the feature probe 0).
+ * exit_mmap() once mm_users is zero (after khugepaged_exit()), after which
+ * nothing can charge the mm: only then is the owner let go.
+ *
+ * exit_mmap() ends that release with synchronize_srcu(), which is quick
+ * (expedited) only while the notifiers' SRCU is idle on this CPU: no
+ * callback queued, no grace period under way. Putting our notifier from
+ * release itself queued such a callback and made every close wait a normal
+ * grace period (16 ms; unregistering it from a work item, 8 ms). So the
+ * notifiers whose release ran are put in batches, at most a second later,
+ * by one delayed work item: closes in between stay quick. Until then each
+ * holds its mm_struct (not its memory). The notifier holds a module
+ * reference until release; vmexec_exit() runs the batch and waits for the
+ * SRCU-deferred frees. A kernel without mmu notifiers gets EOPNOTSUPP (and
+ * the feature probe 0).
  */
 #include <linux/err.h>
 #include <linux/mmu_notifier.h>
@@ -38,6 +44,7 @@
 #include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
 #include <linux/sched/task.h>
+#include <linux/llist.h>
 #include <linux/slab.h>
 #include <linux/workqueue.h>
 #include "vmexec.h"
@@ -46,20 +53,32 @@
 struct vmexec_mm_owner {
 	struct mmu_notifier mn;
 	struct task_struct *owner;
-	struct mm_struct *mm;
-	struct work_struct unregister;
+	struct llist_node dead;
 };
 
-/* Unregisters the notifiers whose release ran, after exit_mmap(). */
-static struct workqueue_struct *vmexec_mm_wq;
+/* Notifiers whose release ran, put by vmexec_mm_reap. */
+static LLIST_HEAD(vmexec_mm_dead);
 
-static void vmexec_mm_owner_unregister(struct work_struct *work)
+static void vmexec_mm_reap_fn(struct work_struct *work)
 {
-	struct vmexec_mm_owner *mo = container_of(work, struct vmexec_mm_owner, unregister);
+	struct vmexec_mm_owner *mo, *next;
 
-	/* Waits for the release to return, then drops the notifier's mm_count. */
-	mmu_notifier_unregister(&mo->mn, mo->mm);
-	kfree(mo);
+	llist_for_each_entry_safe(mo, next, llist_del_all(&vmexec_mm_dead), dead)
+		mmu_notifier_put(&mo->mn);
+}
+
+static DECLARE_DELAYED_WORK(vmexec_mm_reap, vmexec_mm_reap_fn);
+
+static struct mmu_notifier *vmexec_mm_owner_alloc(struct mm_struct *mm)
+{
+	struct vmexec_mm_owner *mo = kzalloc(sizeof(*mo), GFP_KERNEL_ACCOUNT);
+
+	return mo ? &mo->mn : ERR_PTR(-ENOMEM);
+}
+
+static void vmexec_mm_owner_free(struct mmu_notifier *mn)
+{
+	kfree(container_of(mn, struct vmexec_mm_owner, mn));
 }
 
 /* exit_mmap(): mm_users is zero, nothing can fault the mm in any more. */
@@ -67,23 +86,19 @@ static void vmexec_mm_owner_release(struct mmu_notifier *mn, struct mm_struct *m
 {
 	struct vmexec_mm_owner *mo = container_of(mn, struct vmexec_mm_owner, mn);
 
-	/*
-	 * Once only: the work item may run before exit_mmap() has taken the
-	 * notifier off the mm, and mmu_notifier_unregister() then calls
-	 * release again.
-	 */
-	if (!mo->owner)
-		return;
 	RCU_INIT_POINTER(mm->owner, NULL);
 	put_task_struct(mo->owner);
-	mo->owner = NULL;
-	queue_work(vmexec_mm_wq, &mo->unregister);
-	/* The work item runs module code: vmexec_exit() drains it first. */
+	llist_add(&mo->dead, &vmexec_mm_dead);
+	/* Already pending: this one goes with that batch. */
+	queue_delayed_work(system_wq, &vmexec_mm_reap, HZ);
+	/* vmexec_exit() runs the batch and waits for the frees first. */
 	module_put(THIS_MODULE);
 }
 
 static const struct mmu_notifier_ops vmexec_mm_owner_ops = {
 	.release	= vmexec_mm_owner_release,
+	.alloc_notifier	= vmexec_mm_owner_alloc,
+	.free_notifier	= vmexec_mm_owner_free,
 };
 
 /* A new, empty mm with an mm_users reference, or an ERR_PTR. */
@@ -91,18 +106,13 @@ struct mm_struct *vmexec_mm_create(void)
 {
 	unsigned int randomize = current->flags & PF_RANDOMIZE;
 	struct vmexec_mm_owner *mo;
+	struct mmu_notifier *mn;
 	struct rlimit rlim_stack;
 	struct mm_struct *mm;
-	int err;
 
-	mo = kzalloc(sizeof(*mo), GFP_KERNEL_ACCOUNT);
-	if (!mo)
-		return ERR_PTR(-ENOMEM);
 	mm = vmexec_k_mm_alloc();
-	if (!mm) {
-		kfree(mo);
+	if (!mm)
 		return ERR_PTR(-ENOMEM);
-	}
 
 	/* As exec takes it for setup_new_exec(). */
 	task_lock(current->group_leader);
@@ -119,41 +129,28 @@ struct mm_struct *vmexec_mm_create(void)
 	current->flags |= randomize;
 	mm->task_size = TASK_SIZE_MAX;
 
-	mo->mn.ops = &vmexec_mm_owner_ops;
-	mo->mm = mm;
-	INIT_WORK(&mo->unregister, vmexec_mm_owner_unregister);
-	err = mmu_notifier_register(&mo->mn, mm);
-	if (err) {
+	mn = mmu_notifier_get(&vmexec_mm_owner_ops, mm);
+	if (IS_ERR(mn)) {
 		mmput(mm);
-		kfree(mo);
-		return ERR_PTR(err);
+		return ERR_CAST(mn);
 	}
+	mo = container_of(mn, struct vmexec_mm_owner, mn);
 	/* mm_alloc() made current the owner. */
 	mo->owner = get_task_struct(current);
 	__module_get(THIS_MODULE);
 	return mm;
 }
 
-int vmexec_mm_create_init(void)
-{
-	vmexec_mm_wq = alloc_workqueue("vmexec_mm", WQ_UNBOUND, 0);
-	return vmexec_mm_wq ? 0 : -ENOMEM;
-}
-
-/* Module unload: every notifier whose release ran is unregistered and freed. */
+/* Module unload: every notifier whose release ran is put and freed. */
 void vmexec_mm_create_exit(void)
 {
-	destroy_workqueue(vmexec_mm_wq);
+	flush_delayed_work(&vmexec_mm_reap);
+	mmu_notifier_synchronize();
 }
 #else
 struct mm_struct *vmexec_mm_create(void)
 {
 	return ERR_PTR(-EOPNOTSUPP);
-}
-
-int vmexec_mm_create_init(void)
-{
-	return 0;
 }
 
 void vmexec_mm_create_exit(void)

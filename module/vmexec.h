@@ -140,7 +140,6 @@ static inline bool vmexec_mm_created(const struct vmexec_file *vf)
 
 /* mm_create.c */
 struct mm_struct *vmexec_mm_create(void);
-int vmexec_mm_create_init(void);
 void vmexec_mm_create_exit(void);
 
 /* run.c */
