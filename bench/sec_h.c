@@ -31,6 +31,8 @@
 #define H_MAX		256	/* address spaces held at once (the ops of a run) */
 
 enum { H_STUB = 0, H_NEW = 1 };
+/* H1b: each address space torn down before the next is created. */
+#define H_ONE_AT_A_TIME	0x100
 
 /* One ready address space: a bound file and, the stub way, its process. */
 struct has {
@@ -180,11 +182,23 @@ static int h_destroy_all(struct h_cstate *c)
 static int h_c_run(const struct row *r, void *state, long n, double *ns)
 {
 	struct h_cstate *c = state;
-	int kind = (int)r->param;
+	int kind = (int)(r->param & ~H_ONE_AT_A_TIME);
 	double t0, t1, t2;
 	long i;
 
 	CHECK(n <= H_MAX, "%ld address spaces: at most %d", n, H_MAX);
+	if (r->param & H_ONE_AT_A_TIME) {
+		/* Each torn down before the next is made: closes never back to back. */
+		t0 = now_ns();
+		for (i = 0; i < n; i++) {
+			if (h_create(kind, &c->a[0]))
+				return -1;
+			if (h_destroy(&c->a[0]))
+				return -1;
+		}
+		*ns = now_ns() - t0;
+		return 0;
+	}
 	t0 = now_ns();
 	for (i = 0; i < n; i++) {
 		if (h_create(kind, &c->a[i]))
@@ -628,6 +642,15 @@ static const struct row rows_h_write[] = {
 
 void section_h(void)
 {
+	static const struct row one[2] = {
+		{ "H", "H1b-stub", "create + tear down, one at a time (stub way)", "H1b-stub", 200, 20,
+		  0, PIN_CPU0, h_c_setup, h_c_run, h_c_teardown,
+		  "each torn down before the next is created", H_STUB | H_ONE_AT_A_TIME },
+		{ "H", "H1b-new", "create + tear down, one at a time (new mm)", "H1b-stub", 200, 20, 0,
+		  PIN_CPU0, h_c_setup, h_c_run, h_c_teardown,
+		  "closes never back to back: exit_mmap's synchronize_srcu() can be expedited",
+		  H_NEW | H_ONE_AT_A_TIME },
+	};
 	static const struct row create[2] = {
 		{ "H", "H1-stub", "create + tear down: fork, stop, BIND pidfd, munmap all; close, kill, reap",
 		  "H1-stub", 200, 20, 0, PIN_CPU0, h_c_setup, h_c_run, h_c_teardown,
@@ -649,6 +672,8 @@ void section_h(void)
 			  "H1-stub - H1-stub-c", "H1-stub - H1-stub-c");
 	bench_derived_sum("H", "H1-new-t", "tear down only: close (exit_mmap in it)",
 			  "H1-new - H1-new-c", "H1-new - H1-new-c");
+	for (i = 0; i < 2; i++)
+		bench_measure(&one[i]);
 	for (i = 0; i < sizeof(rows_h_mem) / sizeof(rows_h_mem[0]); i++)
 		bench_measure(&rows_h_mem[i]);
 	for (i = 0; i < sizeof(rows_h_run) / sizeof(rows_h_run[0]); i++)
