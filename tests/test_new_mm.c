@@ -181,12 +181,31 @@ static void on_usr1(int sig)
 }
 
 /*
+ * A new mm with code_mark_spin, and a thread of ours spinning in it in
+ * guest mode until SIGUSR1 (in its sigmask) ends the run.
+ */
+static void start_spinning_guest(struct stub *s, struct maps_guest *g, pthread_t *th)
+{
+	struct sigaction sa = { .sa_handler = on_usr1 };
+
+	stub_use_new_mm = 1;
+	stub_start(s);
+	stub_use_new_mm = 0;
+	stub_poke(s, CODE_ADDR, code_mark_spin, sizeof(code_mark_spin));
+	ck_assert_int_eq(sigaction(SIGUSR1, &sa, NULL), 0);
+	g->fd = s->fd;
+	run_init(&g->run, CODE_ADDR);
+	g->run.sigmask = SIGBIT(SIGUSR1);
+	ck_assert_int_eq(pthread_create(th, NULL, maps_guest_thread, g), 0);
+	assert_ret(stub_wait_mark(s, WAIT_MS), 0);
+}
+
+/*
  * Nothing but what was mapped: no [vdso], [vvar], [vsyscall], [stack] or
  * [heap], seen from /proc/TID/maps of a thread that runs a guest in it.
  */
 START_TEST(test_new_mm_maps_only_what_was_mapped)
 {
-	struct sigaction sa = { .sa_handler = on_usr1 };
 	struct maps_guest g = { 0 };
 	char path[64], buf[4096], want[256];
 	pthread_t th;
@@ -194,15 +213,7 @@ START_TEST(test_new_mm_maps_only_what_was_mapped)
 	ssize_t n;
 	int mfd;
 
-	stub_use_new_mm = 1;
-	stub_start(&s);
-	stub_poke(&s, CODE_ADDR, code_mark_spin, sizeof(code_mark_spin));
-	ck_assert_int_eq(sigaction(SIGUSR1, &sa, NULL), 0);
-	g.fd = s.fd;
-	run_init(&g.run, CODE_ADDR);
-	g.run.sigmask = SIGBIT(SIGUSR1);
-	ck_assert_int_eq(pthread_create(&th, NULL, maps_guest_thread, &g), 0);
-	assert_ret(stub_wait_mark(&s, WAIT_MS), 0);
+	start_spinning_guest(&s, &g, &th);
 
 	snprintf(path, sizeof(path), "/proc/self/task/%d/maps", g.tid);
 	mfd = open(path, O_RDONLY | O_CLOEXEC);
@@ -222,7 +233,6 @@ START_TEST(test_new_mm_maps_only_what_was_mapped)
 	ck_assert_uint_eq(g.run.exit_reason, VMEXEC_EXIT_SIGNAL);
 	ck_assert_int_eq(g.run.exit.signal.signo, SIGUSR1);
 	stub_stop(&s);
-	stub_use_new_mm = 0;
 }
 END_TEST
 
@@ -734,22 +744,12 @@ END_TEST
  */
 START_TEST(test_new_mm_close_with_run_in_flight)
 {
-	struct sigaction sa = { .sa_handler = on_usr1 };
 	struct maps_guest g = { 0 };
 	pthread_t th;
 	struct stub s;
 	int base = module_refcnt();
 
-	stub_use_new_mm = 1;
-	stub_start(&s);
-	stub_use_new_mm = 0;
-	stub_poke(&s, CODE_ADDR, code_mark_spin, sizeof(code_mark_spin));
-	ck_assert_int_eq(sigaction(SIGUSR1, &sa, NULL), 0);
-	g.fd = s.fd;
-	run_init(&g.run, CODE_ADDR);
-	g.run.sigmask = SIGBIT(SIGUSR1);
-	ck_assert_int_eq(pthread_create(&th, NULL, maps_guest_thread, &g), 0);
-	assert_ret(stub_wait_mark(&s, WAIT_MS), 0);
+	start_spinning_guest(&s, &g, &th);
 	ck_assert_int_eq(module_refcnt(), base + 2);
 	ck_assert_int_eq(close(s.fd), 0);
 	s.fd = -1;
