@@ -31,7 +31,10 @@
  * grace period (16 ms; unregistering it from a work item, 8 ms). So the
  * notifiers whose release ran are put in batches, at most a second later,
  * by one delayed work item: closes in between stay quick. Until then each
- * holds its mm_struct (not its memory). The notifier holds a module
+ * holds its mm_struct (not its memory) and its owner's task_struct, which
+ * is let go only after an RCU grace period: get_mem_cgroup_from_mm() reads
+ * mm->owner under rcu_read_lock(), and khugepaged may still charge a folio
+ * for the mm while exit_mmap() runs. The notifier holds a module
  * reference until release; vmexec_exit() runs the batch and waits for the
  * SRCU-deferred frees. A kernel without mmu notifiers gets EOPNOTSUPP (and
  * the feature probe 0).
@@ -61,10 +64,21 @@ static LLIST_HEAD(vmexec_mm_dead);
 
 static void vmexec_mm_reap_fn(struct work_struct *work)
 {
+	struct llist_node *dead = llist_del_all(&vmexec_mm_dead);
 	struct vmexec_mm_owner *mo, *next;
 
-	llist_for_each_entry_safe(mo, next, llist_del_all(&vmexec_mm_dead), dead)
+	if (!dead)
+		return;
+	/*
+	 * A charge that read mm->owner before release cleared it (khugepaged
+	 * charges a collapse's folio with no lock held) did so under
+	 * rcu_read_lock(): the task_struct outlives it.
+	 */
+	synchronize_rcu();
+	llist_for_each_entry_safe(mo, next, dead, dead) {
+		put_task_struct(mo->owner);
 		mmu_notifier_put(&mo->mn);
+	}
 }
 
 static DECLARE_DELAYED_WORK(vmexec_mm_reap, vmexec_mm_reap_fn);
@@ -87,7 +101,7 @@ static void vmexec_mm_owner_release(struct mmu_notifier *mn, struct mm_struct *m
 	struct vmexec_mm_owner *mo = container_of(mn, struct vmexec_mm_owner, mn);
 
 	RCU_INIT_POINTER(mm->owner, NULL);
-	put_task_struct(mo->owner);
+	/* The owner is let go by vmexec_mm_reap, an RCU grace period later. */
 	llist_add(&mo->dead, &vmexec_mm_dead);
 	/* Already pending: this one goes with that batch. */
 	queue_delayed_work(system_wq, &vmexec_mm_reap, HZ);
