@@ -104,6 +104,9 @@ int wait_stopped(pid_t pid, int *status);	/* waitpid(__WALL), 0 if stopped */
 struct vmexec_stats;
 /* VMEXEC_IOC_GET_STATS into *st; 0, or -1 with the reason (bench_fail()). */
 int stats_read(int fd, struct vmexec_stats *st);
+/* A context of fd in *ctx (the caller closes it) and its run area mapped: 0, or -1 reported. */
+struct vmexec_run;
+int context_open(int fd, int *ctx, struct vmexec_run **area);
 /*
  * What the module counted on fd since stats_read(fd, st0): exactly this many
  * syscall exits and passed-through calls, and no signal or interrupted exit.

@@ -96,12 +96,8 @@ static int vm_setup(const struct row *r, void **state)
 			FAILF("posix_memalign");
 	}
 	if (r->param & V_CONTEXT) {
-		v->ctx = vmexec_context(v->s.fd);
-		if (v->ctx < 0)
-			FAILF("vmexec_context: %s", strerror(-v->ctx));
-		ret = vmexec_context_map(v->ctx, &v->area);
-		if (ret)
-			FAILF("vmexec_context_map: %s", strerror(-ret));
+		if (context_open(v->s.fd, &v->ctx, &v->area))
+			return -1;
 	}
 	return 0;
 }

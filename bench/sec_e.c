@@ -91,7 +91,7 @@ struct e_state {
 static int e_setup(const struct row *r, void **state)
 {
 	struct e_state *e = calloc(1, sizeof(*e));
-	int t, nt = (int)(r->param & E_THREADS), ret;
+	int t, nt = (int)(r->param & E_THREADS);
 
 	*state = e;
 	if (!e)
@@ -110,12 +110,8 @@ static int e_setup(const struct row *r, void **state)
 	if (!(r->param & E_CONTEXT))
 		return 0;
 	for (t = 0; t < nt; t++) {
-		e->ctx[t] = vmexec_context(e->s[t % e->nstub].fd);
-		if (e->ctx[t] < 0)
-			FAILF("vmexec_context: %s", strerror(-e->ctx[t]));
-		ret = vmexec_context_map(e->ctx[t], &e->area[t]);
-		if (ret)
-			FAILF("vmexec_context_map: %s", strerror(-ret));
+		if (context_open(e->s[t % e->nstub].fd, &e->ctx[t], &e->area[t]))
+			return -1;
 	}
 	return 0;
 }

@@ -399,7 +399,6 @@ struct h_rstate {
 static int h_r_setup(const struct row *r, void **state)
 {
 	struct h_rstate *v = calloc(1, sizeof(*v));
-	int ret;
 
 	*state = v;
 	if (!v)
@@ -409,12 +408,8 @@ static int h_r_setup(const struct row *r, void **state)
 	if (h_create((int)(r->param & 15), &v->a) || h_map_guest(v->a.fd))
 		return -1;
 	if (r->param & R_CONTEXT) {
-		v->ctx = vmexec_context(v->a.fd);
-		if (v->ctx < 0)
-			FAILF("vmexec_context: %s", strerror(-v->ctx));
-		ret = vmexec_context_map(v->ctx, &v->area);
-		if (ret)
-			FAILF("vmexec_context_map: %s", strerror(-ret));
+		if (context_open(v->a.fd, &v->ctx, &v->area))
+			return -1;
 	}
 	return 0;
 }

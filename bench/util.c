@@ -75,6 +75,19 @@ int wait_stopped(pid_t pid, int *status)
 	return WIFSTOPPED(*status) ? 0 : -1;
 }
 
+int context_open(int fd, int *ctx, struct vmexec_run **area)
+{
+	int ret;
+
+	*ctx = vmexec_context(fd);
+	if (*ctx < 0)
+		FAILF("vmexec_context: %s", strerror(-*ctx));
+	ret = vmexec_context_map(*ctx, area);
+	if (ret)
+		FAILF("vmexec_context_map: %s", strerror(-ret));
+	return 0;
+}
+
 int stats_read(int fd, struct vmexec_stats *st)
 {
 	int ret;

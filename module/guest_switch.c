@@ -266,7 +266,8 @@ long vmexec_enter_guest(struct vmexec_guest *g, const struct vmexec_run *run)
 	vmexec_audit_close_ioctl();
 	vmexec_cpu_enter(&g->cpu_save, &run->regs, g->pkru);
 	fpu_swap_kvm_fpstate(&g->fpu, true);
-	vmexec_mm_enter(g->mm, vmexec_mm_created(g->vf), &g->mm_save);
+	g->mm_save.created = vmexec_mm_created(g->vf);
+	vmexec_mm_enter(g->mm, &g->mm_save);
 	vmexec_guest_mark(g);
 	vmexec_regs_to_pt(regs, &run->regs);
 	/*

@@ -101,7 +101,7 @@ static bool vmexec_guest_passthrough(struct vmexec_guest *g, struct pt_regs *reg
 		/* The record names the caller's executable: write it on its mm. */
 		vmexec_mm_leave(&g->mm_save);
 		vmexec_audit_call_exit(regs->ax);
-		vmexec_mm_enter(g->mm, g->mm_save.created, &g->mm_save);
+		vmexec_mm_enter(g->mm, &g->mm_save);
 	}
 	vmexec_stat_passthrough(g->vf);
 	/* No exit work (ptrace, audit, tracepoint) with the guest's registers. */

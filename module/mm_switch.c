@@ -75,10 +75,9 @@ static void vmexec_mm_claim_owner(struct mm_struct *mm)
 	task_unlock(tsk);
 }
 
-void vmexec_mm_enter(struct mm_struct *mm, bool created, struct vmexec_mm_save *save)
+void vmexec_mm_enter(struct mm_struct *mm, struct vmexec_mm_save *save)
 {
 	save->mm = current->mm;
-	save->created = created;
 	if (mm != save->mm)
 		vmexec_mm_switch(save->mm, mm);
 }

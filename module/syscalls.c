@@ -118,7 +118,7 @@ static long vmexec_run_syscall(struct mm_struct *mm, struct vmexec_mm_save *save
 		return ret;
 	if (audited) {
 		vmexec_audit_call_entry(sc->nr, &regs);
-		vmexec_mm_enter(mm, save->created, save);
+		vmexec_mm_enter(mm, save);
 	}
 	ret = vmexec_syscall_regs(&regs, sc->nr);
 	if (audited) {
@@ -148,7 +148,7 @@ static long vmexec_run_batch(struct mm_struct *mm, bool created,
 	/* Each entry gets its own record: the ioctl's is written now. */
 	vmexec_audit_close_ioctl();
 	if (!audited)
-		vmexec_mm_enter(mm, created, &save);
+		vmexec_mm_enter(mm, &save);
 	for (i = 0; i < count; i++) {
 		if (fatal_signal_pending(current))
 			break;

@@ -66,7 +66,8 @@ struct vmexec_stats_pcpu {
 /* The caller's own address space while it works in a bound one. */
 struct vmexec_mm_save {
 	struct mm_struct *mm;
-	bool created;			/* the bound mm is VMEXEC_BIND_NEW_MM's */
+	/* The bound mm is VMEXEC_BIND_NEW_MM's: set before vmexec_mm_enter(). */
+	bool created;
 };
 
 /* What of the caller's user state a thread in guest mode keeps aside. */
@@ -219,7 +220,7 @@ void vmexec_audit_call_exit(long ret);
 void vmexec_trace_run_exit(void);
 
 /* mm_switch.c */
-void vmexec_mm_enter(struct mm_struct *mm, bool created, struct vmexec_mm_save *save);
+void vmexec_mm_enter(struct mm_struct *mm, struct vmexec_mm_save *save);
 void vmexec_mm_leave(struct vmexec_mm_save *save);
 
 /* ksyms.c */
